@@ -1,0 +1,34 @@
+/**
+ * \file
+ * Exports of the store for research: one row per domain or per mail host,
+ * with the design's columns, streamed record by record so that exporting
+ * millions of domains does not hold them in memory.
+ *
+ * Columns that later stages fill (DNSSEC, STARTTLS, DANE, MTA-STS, ...) are
+ * present and empty until those stages exist, so that the column set is
+ * stable for the people who load these files.
+ */
+#ifndef MXC_ANALYSIS_EXPORT_H
+#define MXC_ANALYSIS_EXPORT_H
+
+#include <stdio.h>
+
+#include "store/store.h"
+
+enum mxc_export_what { MXC_EXPORT_DOMAINS, MXC_EXPORT_HOSTS };
+enum mxc_export_format { MXC_EXPORT_CSV, MXC_EXPORT_JSONL, MXC_EXPORT_PARQUET };
+
+/** Parse "domains"/"hosts" and "csv"/"jsonl"/"parquet". @return 0 or MXC_EINVAL */
+int mxc_export_what_parse(const char *s, enum mxc_export_what *out);
+int mxc_export_format_parse(const char *s, enum mxc_export_format *out);
+
+/**
+ * Write every committed record of @p what to @p out.
+ * @param rows set to the number of rows written (may be NULL)
+ * @return 0, MXC_ENOTSUP (a format not in this build), MXC_EIO, or a store
+ *         error; corrupt records are reported on stderr and skipped
+ */
+int mxc_export(struct mxc_store *s, enum mxc_export_what what,
+	       enum mxc_export_format fmt, FILE *out, uint64_t *rows);
+
+#endif

@@ -1,0 +1,157 @@
+/**
+ * \file
+ * The asynchronous, pipelined DNS stub resolver.
+ *
+ * It sends recursive queries (RD=1, EDNS0 with a 1232-byte buffer and the DO
+ * bit) to one or more upstream recursive resolvers from a pool of UDP sockets
+ * with random source ports and random IDs, many queries in flight on each
+ * socket. Answers are matched strictly on (socket, ID, upstream address and
+ * port, question); anything else is dropped and counted. A truncated answer is
+ * asked again over TCP. Timeouts are retried with exponential backoff,
+ * rotating over the upstreams. Each upstream has caps on queries per second
+ * and on queries in flight; queries over the caps wait in a queue.
+ *
+ * Answers are cached by (name, type) for their TTL (capped), and identical
+ * questions in flight are sent once: every waiter gets the same answer. This
+ * is where the speed of a census comes from: a mail host shared by 100,000
+ * domains is asked about once.
+ *
+ * ldns is used for the wire format only; never its blocking resolver.
+ * Everything runs on the caller's libuv loop; nothing blocks.
+ */
+#ifndef MXC_RESOLVER_H
+#define MXC_RESOLVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <ldns/ldns.h>
+#include <uv.h>
+
+/** Outcome of one question. */
+enum mxc_dns_status {
+	MXC_DNS_ANSWER = 0,  /**< a matching response arrived; see rcode */
+	MXC_DNS_TIMEOUT,     /**< no usable response after every retry */
+	MXC_DNS_ERROR,       /**< only malformed/garbage responses, or a local error */
+	MXC_DNS_CANCELED,    /**< the resolver was closed first */
+};
+
+/** Names of enum mxc_dns_status values ("answer", "timeout", ...). */
+const char *mxc_dns_status_name(enum mxc_dns_status s);
+
+/**
+ * What a query callback receives. Everything it points to is owned by the
+ * resolver and valid only during the callback: copy what you keep.
+ */
+struct mxc_dns_answer {
+	enum mxc_dns_status status;
+	uint8_t rcode;           /**< LDNS_RCODE_* when status == MXC_DNS_ANSWER */
+	const uint8_t *wire;     /**< the response in wire format (NULL unless ANSWER) */
+	size_t wire_len;
+	const ldns_pkt *pkt;     /**< the parsed response (NULL unless ANSWER) */
+	bool from_cache;         /**< served from the TTL cache */
+	bool truncated_retry;    /**< this answer came over TCP after TC=1 */
+	const char *server;      /**< "addr:port" of the upstream that answered, or NULL */
+};
+
+/**
+ * Query callback. Called exactly once per successful mxc_resolver_query(),
+ * always from the loop (never from inside mxc_resolver_query itself, even for
+ * cache hits).
+ */
+typedef void (*mxc_dns_cb)(void *arg, const struct mxc_dns_answer *ans);
+
+/** One upstream recursive resolver. */
+struct mxc_upstream_cfg {
+	struct sockaddr_storage addr; /**< IPv4 or IPv6 address with port */
+	socklen_t addrlen;
+};
+
+/** Resolver settings; mxc_resolver_opts_default() fills sensible values. */
+struct mxc_resolver_opts {
+	struct mxc_upstream_cfg *upstreams; /**< copied by mxc_resolver_new */
+	size_t n_upstreams;
+	unsigned qps;               /**< per upstream queries/second cap; 0 = none */
+	unsigned max_inflight;      /**< per upstream cap on queries in flight */
+	unsigned n_sockets;         /**< UDP sockets per address family */
+	unsigned timeout_ms;        /**< first attempt timeout; doubles per retry */
+	unsigned retries;           /**< retries after the first attempt */
+	unsigned tcp_timeout_ms;    /**< whole TCP exchange */
+	size_t cache_entries;       /**< max cached answers (LRU); 0 disables the cache */
+	uint32_t cache_max_ttl;     /**< cap on positive TTLs, seconds */
+	uint32_t cache_neg_ttl;     /**< cap on negative (NXDOMAIN/NODATA) TTLs, seconds */
+	uint32_t cache_servfail_ttl;/**< how long SERVFAIL is remembered; 0 = not cached */
+};
+
+/** Fill @p o with defaults (no upstreams). */
+void mxc_resolver_opts_default(struct mxc_resolver_opts *o);
+
+/**
+ * Parse "ADDR", "ADDR:PORT", "[V6]:PORT" or a bare IPv6 address; the port
+ * defaults to 53.
+ * @return 0 or MXC_EINVAL
+ */
+int mxc_upstream_parse(const char *s, struct mxc_upstream_cfg *out);
+
+/**
+ * Read the nameserver lines of a resolv.conf file.
+ * @param path usually "/etc/resolv.conf"
+ * @param out array of at least @p max entries
+ * @param n set to the number found
+ * @return 0 (n may be 0), or -errno if the file cannot be read
+ */
+int mxc_upstreams_from_resolv_conf(const char *path, struct mxc_upstream_cfg *out,
+				   size_t max, size_t *n);
+
+/** Format an upstream as "1.2.3.4:53" or "[::1]:53" into buf (>= 64 bytes). */
+void mxc_upstream_format(const struct mxc_upstream_cfg *u, char *buf, size_t len);
+
+/** Counters, for progress lines, the run record and the benchmark. */
+struct mxc_resolver_stats {
+	uint64_t queries;        /**< mxc_resolver_query calls accepted */
+	uint64_t cache_hits;
+	uint64_t coalesced;      /**< joined an identical question in flight */
+	uint64_t sent;           /**< UDP datagrams sent (first tries and retries) */
+	uint64_t retries;        /**< re-sends after a timeout */
+	uint64_t timeouts;       /**< attempts that timed out */
+	uint64_t gave_up;        /**< questions answered MXC_DNS_TIMEOUT */
+	uint64_t answers;        /**< matched responses accepted */
+	uint64_t tcp;            /**< TCP exchanges after truncation */
+	uint64_t unmatched;      /**< responses with unknown ID/port/source: dropped */
+	uint64_t mismatched;     /**< right ID but wrong question: dropped */
+	uint64_t malformed;      /**< responses ldns could not parse: dropped */
+	uint64_t inflight;       /**< questions on the wire now */
+	uint64_t queued;         /**< questions waiting for an upstream's caps */
+};
+
+struct mxc_resolver;
+
+/**
+ * Create a resolver on @p loop.
+ * @return 0, MXC_EINVAL (no upstreams, bad option), MXC_ENOMEM or -errno
+ */
+int mxc_resolver_new(uv_loop_t *loop, const struct mxc_resolver_opts *opts,
+		     struct mxc_resolver **out);
+
+/**
+ * Ask @p type for @p name (presentation format, absolute or not; case is
+ * ignored for caching and matching).
+ * @return 0 and @p cb will be called once; or a negative MXC_E* and @p cb is
+ *         never called.
+ */
+int mxc_resolver_query(struct mxc_resolver *r, const char *name, uint16_t type,
+		       mxc_dns_cb cb, void *arg);
+
+/** Copy the counters. */
+void mxc_resolver_get_stats(const struct mxc_resolver *r, struct mxc_resolver_stats *st);
+
+/**
+ * Close: every pending callback is called with MXC_DNS_CANCELED, then the
+ * handles are closed; the memory is freed once the loop has run their close
+ * callbacks (run the loop until it stops). Safe to call once.
+ */
+void mxc_resolver_close(struct mxc_resolver *r);
+
+#endif

@@ -1,0 +1,100 @@
+/**
+ * \file
+ * Input readers: the domains to scan, streamed from plain lists, TLD zone
+ * master files and "rank,domain" CSV files, one name at a time, in constant
+ * memory however long the input is.
+ *
+ * Every name is normalised (mxc_name_normalize): lower case, no trailing dot,
+ * IDN to A-labels with libidn2. An invalid line is reported with its file and
+ * line number and skipped; the reader goes on. Consecutive duplicates (the NS
+ * records of one delegation, a sorted list) are dropped here; duplicates
+ * further apart are dropped by the scanner against the store.
+ *
+ * A shard filter (--shard K/N) keeps the names whose stable hash falls in
+ * share K of N; the same name always lands in the same shard.
+ */
+#ifndef MXC_SCANNER_INPUT_H
+#define MXC_SCANNER_INPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/** Input formats. */
+enum mxc_input_format {
+	MXC_INPUT_AUTO = 0, /**< by extension: .zone/.db -> zone, .csv -> csv, else list */
+	MXC_INPUT_LIST,     /**< one name per line; '#' comments and blank lines */
+	MXC_INPUT_ZONE,     /**< master file; the delegated names (owners of NS below the apex) */
+	MXC_INPUT_CSV,      /**< "rank,domain" lines; a header line is allowed */
+};
+
+/** Parse "list", "zone", "csv" (or "auto"). @return 0 or MXC_EINVAL */
+int mxc_input_format_parse(const char *s, enum mxc_input_format *out);
+
+/** Maximum length of a normalised name (presentation form, no trailing dot). */
+#define MXC_NAME_MAX 253
+
+/**
+ * Normalise one domain name: trim, strip one trailing dot, convert U-labels
+ * to A-labels (libidn2, IDNA 2008 with transitional fallback off), lower
+ * case, then check it: labels of 1 to 63 octets, LDH plus '_' only, not all
+ * numeric in the last label, total at most 253.
+ * @param out at least MXC_NAME_MAX + 1 bytes
+ * @param why on error, a short static reason ("empty label", ...)
+ * @return 0 or MXC_ENAME
+ */
+int mxc_name_normalize(const char *in, size_t len, char *out, const char **why);
+
+/** Shard selector; n == 0 means no sharding. */
+struct mxc_shard {
+	uint32_t k; /**< 0 <= k < n */
+	uint32_t n;
+};
+
+/** Parse "K/N" with 0 <= K < N. @return 0 or MXC_EINVAL */
+int mxc_shard_parse(const char *s, struct mxc_shard *out);
+
+/** Does @p name (normalised) belong to this shard? Always true if n == 0. */
+bool mxc_shard_match(const struct mxc_shard *sh, const char *name);
+
+/** One name from the input. */
+struct mxc_input_item {
+	char name[MXC_NAME_MAX + 1]; /**< normalised */
+	uint64_t rank;               /**< CSV rank, else 0 */
+	const char *file;            /**< where it came from */
+	uint64_t line;
+};
+
+/** Reader counters. */
+struct mxc_input_stats {
+	uint64_t lines;        /**< lines (or records) read */
+	uint64_t names;        /**< names handed out */
+	uint64_t invalid;      /**< lines rejected (reported) */
+	uint64_t duplicates;   /**< consecutive duplicates dropped */
+	uint64_t other_shard;  /**< names of other shards */
+	uint64_t bytes_read;   /**< for progress: bytes consumed so far */
+	uint64_t bytes_total;  /**< sum of the sizes of regular input files, 0 if unknown */
+};
+
+struct mxc_input;
+
+/**
+ * Open a reader over @p n_files paths ("-" is standard input), read in order.
+ * @return 0, or -errno / MXC_E* with a message naming the file in @p errmsg
+ */
+int mxc_input_open(const char *const *files, size_t n_files, enum mxc_input_format fmt,
+		   const struct mxc_shard *shard, struct mxc_input **out,
+		   char *errmsg, size_t errlen);
+
+/**
+ * Next name.
+ * @return 1 and fills @p item; 0 at the end of all files; negative on an I/O
+ *         error (logged with the file name; the reader then moves on to the
+ *         next file, so calling again is allowed).
+ */
+int mxc_input_next(struct mxc_input *in, struct mxc_input_item *item);
+
+void mxc_input_get_stats(const struct mxc_input *in, struct mxc_input_stats *st);
+void mxc_input_close(struct mxc_input *in);
+
+#endif

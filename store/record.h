@@ -1,0 +1,111 @@
+/**
+ * \file
+ * The records the store keeps, and their binary encoding.
+ *
+ * A record is what one domain (or one mail host) looked like during a run:
+ * the derived facts the exports need and the raw DNS answers (with their
+ * RRSIGs and denial proofs) that later stages, such as the DNSSEC validator,
+ * read again. Every encoded record starts with a schema version so that a
+ * newer build can read an older store, and refuses a store it does not know.
+ *
+ * Encoding: version (u16), then a sequence of tagged fields (u8 tag, u32
+ * length, bytes), integers big-endian. Unknown tags are skipped, so fields can
+ * be added without a schema bump. The decoder treats its input as hostile: it
+ * is fuzzed.
+ */
+#ifndef MXC_STORE_RECORD_H
+#define MXC_STORE_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/util.h"
+
+#define MXC_RECORD_SCHEMA 1
+
+/** The design's mx_status column. */
+enum mxc_mx_status {
+	MXC_MX_OK = 0,   /**< one or more MX hosts */
+	MXC_MX_NULL,     /**< RFC 7505 null MX: the domain accepts no mail */
+	MXC_MX_IMPLICIT, /**< no MX, but an address: RFC 5321 implicit MX */
+	MXC_MX_NO_MAIL,  /**< no MX and no address */
+	MXC_MX_NXDOMAIN,
+	MXC_MX_SERVFAIL, /**< SERVFAIL, REFUSED or another error rcode, or garbage */
+	MXC_MX_TIMEOUT,
+	MXC_MX__COUNT
+};
+
+/** "ok", "null-mx", "implicit", "no-mail", "nxdomain", "servfail", "timeout". */
+const char *mxc_mx_status_name(enum mxc_mx_status s);
+
+/** One MX host of a domain. */
+struct mxc_mx {
+	uint16_t pref;
+	char *host; /**< lower case, no trailing dot */
+};
+
+/** One DNS answer as received, kept for later analysis. */
+struct mxc_raw_answer {
+	char *qname;       /**< lower case, no trailing dot */
+	uint16_t qtype;
+	uint8_t status;    /**< enum mxc_dns_status */
+	uint8_t rcode;
+	uint8_t *wire;     /**< response in wire format (may be NULL, len 0) */
+	uint32_t wire_len;
+};
+
+/** Domain record flags. */
+enum {
+	MXC_DOM_NULL_MX_MIXED = 1u << 0, /**< a null MX beside other MX records */
+	MXC_DOM_MX_TRUNCATED = 1u << 1,  /**< more MX hosts than we follow */
+	MXC_DOM_CNAME = 1u << 2,         /**< the MX answer went through a CNAME */
+};
+
+/** What a domain looked like. */
+struct mxc_domain_rec {
+	char *domain;        /**< A-label, lower case, no trailing dot */
+	char *run_id;
+	int64_t scanned_at;  /**< UNIX seconds */
+	uint64_t rank;       /**< from rank,domain CSV input; 0 if none */
+	uint8_t mx_status;   /**< enum mxc_mx_status */
+	uint32_t flags;      /**< MXC_DOM_* */
+	uint32_t n_mx;
+	struct mxc_mx *mx;   /**< sorted by preference, then name */
+	uint32_t n_raw;
+	struct mxc_raw_answer *raw; /**< MX, TXT apex, _dmarc, _mta-sts, _smtp._tls, ... */
+};
+
+/** One address of a mail host. */
+struct mxc_addr {
+	uint8_t family;      /**< 4 or 6 */
+	uint8_t addr[16];    /**< network byte order; 4 bytes used for IPv4 */
+};
+
+/** What a mail host looked like (its name's addresses and TLSA records). */
+struct mxc_host_rec {
+	char *host;          /**< lower case, no trailing dot */
+	char *run_id;
+	int64_t resolved_at; /**< UNIX seconds */
+	uint32_t n_addr;
+	struct mxc_addr *addrs;
+	uint32_t n_raw;
+	struct mxc_raw_answer *raw; /**< A, AAAA, TLSA _25._tcp.<host> */
+};
+
+/**
+ * Encode a domain record, appending to @p out.
+ * @return 0, MXC_ENOMEM or MXC_ETOOBIG
+ */
+int mxc_domain_rec_encode(const struct mxc_domain_rec *r, struct mxc_buf *out);
+
+/**
+ * Decode a domain record.
+ * @param out on success a new record in one allocation; free with mxc_free()
+ * @return 0, MXC_ESCHEMA (unknown version), MXC_ECORRUPT or MXC_ENOMEM
+ */
+int mxc_domain_rec_decode(const uint8_t *data, size_t len, struct mxc_domain_rec **out);
+
+int mxc_host_rec_encode(const struct mxc_host_rec *r, struct mxc_buf *out);
+int mxc_host_rec_decode(const uint8_t *data, size_t len, struct mxc_host_rec **out);
+
+#endif
