@@ -1,1 +1,508 @@
-/* placeholder: being written */
+/**
+ * \file
+ * Command-line parsing for every subcommand, with getopt_long, and the help
+ * texts. Each subcommand turns its options into a plain struct and calls one
+ * function (mxc_scan_run, mxc_export); nothing here touches the network.
+ *
+ * Options whose capability is not in this build yet (the SMTP and HTTPS
+ * probes, DNSSEC validation) are accepted where harmless and say plainly, on
+ * stderr, that they have no effect yet; asking for a probe that does not
+ * exist is an error, because the user would otherwise get results that
+ * silently lack what they asked for.
+ */
+#include "scanner/cli.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analysis/export.h"
+#include "common/alloc.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "resolver/resolver.h"
+#include "scanner/scan.h"
+#include "store/store.h"
+
+#ifndef MXC_VERSION
+#define MXC_VERSION "0.1.0"
+#endif
+
+#define MAX_UPSTREAMS 16
+
+static const char usage_main[] =
+	"usage: mxcensus COMMAND [OPTIONS]\n"
+	"\n"
+	"Measure how well the inbound mail of many domains is protected in transit.\n"
+	"\n"
+	"commands:\n"
+	"  scan      scan domains and store what was found (DNS stage)\n"
+	"  export    write the stored results as CSV or JSON Lines\n"
+	"  report    adoption reports (not in this build yet)\n"
+	"  compare   compare two runs (not in this build yet)\n"
+	"  merge     join the stores of shards (not in this build yet)\n"
+	"\n"
+	"  mxcensus COMMAND --help   options of one command\n"
+	"  mxcensus --version\n"
+	"\n"
+	"exit status: 0 success, 1 failed run, 2 bad usage, 130/143 after SIGINT/SIGTERM\n";
+
+static const char usage_scan[] =
+	"usage: mxcensus scan [OPTIONS] INPUT...\n"
+	"\n"
+	"Scan the domains listed in INPUT files ('-' for standard input) and store the\n"
+	"facts in --db DIR. Running the same command again on the same store resumes:\n"
+	"domains already stored are skipped.\n"
+	"\n"
+	"input:\n"
+	"  --input-format F    list | zone | csv | auto (default auto: .zone/.db are zone\n"
+	"                      files, .csv is rank,domain CSV, anything else a list)\n"
+	"  --shard K/N         scan only share K of N (0 <= K < N), by a stable hash\n"
+	"\n"
+	"store:\n"
+	"  --db DIR            results store directory (default ./mxcensus-db)\n"
+	"  --batch N           records per commit (default 1000)\n"
+	"\n"
+	"DNS:\n"
+	"  --resolver A[:P]    recursive resolver, repeatable; IPv6 as [addr]:port\n"
+	"                      (default: the nameservers of /etc/resolv.conf)\n"
+	"  --qps N             queries per second per resolver, 0 = no cap (default 5000)\n"
+	"  --resolver-inflight N  queries in flight per resolver (default 2000)\n"
+	"  --timeout MS        first-try timeout, doubled on each retry (default 1500)\n"
+	"  --retries N         retries after a timeout (default 3)\n"
+	"  --max-mx N          MX hosts followed per domain (default 10, at most 32)\n"
+	"\n"
+	"pipeline:\n"
+	"  --concurrency N     domains in flight (default 2000)\n"
+	"  --progress M        auto | bar | lines | none (default auto: a live bar on a\n"
+	"                      terminal, a line every 5 s otherwise)\n"
+	"  -q, --quiet         only errors\n"
+	"  -v, --verbose       debug messages\n"
+	"\n"
+	"not in this build yet (accepted, no effect, a warning says so):\n"
+	"  --trust-anchor FILE, --ca-file FILE, --smtp-port N, --https-port N,\n"
+	"  --ehlo NAME, --per-ip-rate R, --blocklist FILE\n"
+	"  --probes LIST       only 'none' is available: the SMTP and HTTPS probes are\n"
+	"                      not in this build yet (default none)\n";
+
+static const char usage_export[] =
+	"usage: mxcensus export --db DIR [--what domains|hosts] [--format csv|jsonl]\n"
+	"                       [--out FILE]\n"
+	"\n"
+	"Write the stored records, one row per domain (or per mail host and address).\n"
+	"  --db DIR            the store to read\n"
+	"  --what W            domains (default) or hosts\n"
+	"  --format F          csv (default) or jsonl; parquet is not in this build yet\n"
+	"  --out FILE          output file (default standard output); written to\n"
+	"                      FILE.tmp and renamed when complete\n";
+
+static const char usage_later[] =
+	"usage: mxcensus %s ...\n"
+	"\n"
+	"'%s' is not in this build yet: reports, run comparison and shard merging\n"
+	"arrive with the analysis stage. Use 'mxcensus export' meanwhile.\n";
+
+static int usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "mxcensus %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'mxcensus %s --help'.\n", cmd);
+	return MXC_EXIT_USAGE;
+}
+
+static int parse_uint(const char *cmd, const char *opt, const char *arg, uint64_t min,
+		      uint64_t max, unsigned *out)
+{
+	uint64_t v;
+
+	if (mxc_parse_u64(arg, min, max, &v) != 0) {
+		fprintf(stderr, "mxcensus %s: %s: '%s' is not a number in [%llu, %llu]\n", cmd,
+			opt, arg, (unsigned long long)min, (unsigned long long)max);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+static void join_args(int argc, char **argv, char *out, size_t len)
+{
+	size_t k = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < argc && k + 1 < len; i++) {
+		int n = snprintf(out + k, len - k, "%s%s", i ? " " : "", argv[i]);
+
+		if (n < 0)
+			break;
+		k += (size_t)n;
+	}
+}
+
+enum scan_opt {
+	OPT_DB = 256,
+	OPT_RESOLVER,
+	OPT_QPS,
+	OPT_RINFLIGHT,
+	OPT_TIMEOUT,
+	OPT_RETRIES,
+	OPT_MAXMX,
+	OPT_CONCURRENCY,
+	OPT_SHARD,
+	OPT_FORMAT,
+	OPT_BATCH,
+	OPT_PROGRESS,
+	OPT_PROBES,
+	OPT_LATER_TRUST_ANCHOR,
+	OPT_LATER_CA_FILE,
+	OPT_LATER_SMTP_PORT,
+	OPT_LATER_HTTPS_PORT,
+	OPT_LATER_EHLO,
+	OPT_LATER_PER_IP_RATE,
+	OPT_LATER_BLOCKLIST,
+	OPT_WHAT,
+	OPT_OUT,
+};
+
+static int later_option(int opt, const char *arg)
+{
+	static const char *const what[] = {
+		[OPT_LATER_TRUST_ANCHOR - OPT_LATER_TRUST_ANCHOR] =
+			"--trust-anchor: DNSSEC validation is not in this build yet",
+		[OPT_LATER_CA_FILE - OPT_LATER_TRUST_ANCHOR] =
+			"--ca-file: the SMTP and HTTPS probes are not in this build yet",
+		[OPT_LATER_SMTP_PORT - OPT_LATER_TRUST_ANCHOR] =
+			"--smtp-port: the SMTP probe is not in this build yet",
+		[OPT_LATER_HTTPS_PORT - OPT_LATER_TRUST_ANCHOR] =
+			"--https-port: the HTTPS probe is not in this build yet",
+		[OPT_LATER_EHLO - OPT_LATER_TRUST_ANCHOR] =
+			"--ehlo: the SMTP probe is not in this build yet",
+		[OPT_LATER_PER_IP_RATE - OPT_LATER_TRUST_ANCHOR] =
+			"--per-ip-rate: no probe connects to mail hosts in this build yet",
+		[OPT_LATER_BLOCKLIST - OPT_LATER_TRUST_ANCHOR] =
+			"--blocklist: no probe connects to mail hosts in this build yet",
+	};
+
+	mxc_log_warn("%s (option '%s' has no effect)", what[opt - OPT_LATER_TRUST_ANCHOR], arg);
+	return 0;
+}
+
+static int cmd_scan(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "db", required_argument, NULL, OPT_DB },
+		{ "resolver", required_argument, NULL, OPT_RESOLVER },
+		{ "qps", required_argument, NULL, OPT_QPS },
+		{ "resolver-inflight", required_argument, NULL, OPT_RINFLIGHT },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "retries", required_argument, NULL, OPT_RETRIES },
+		{ "max-mx", required_argument, NULL, OPT_MAXMX },
+		{ "concurrency", required_argument, NULL, OPT_CONCURRENCY },
+		{ "shard", required_argument, NULL, OPT_SHARD },
+		{ "input-format", required_argument, NULL, OPT_FORMAT },
+		{ "batch", required_argument, NULL, OPT_BATCH },
+		{ "progress", required_argument, NULL, OPT_PROGRESS },
+		{ "probes", required_argument, NULL, OPT_PROBES },
+		{ "trust-anchor", required_argument, NULL, OPT_LATER_TRUST_ANCHOR },
+		{ "ca-file", required_argument, NULL, OPT_LATER_CA_FILE },
+		{ "smtp-port", required_argument, NULL, OPT_LATER_SMTP_PORT },
+		{ "https-port", required_argument, NULL, OPT_LATER_HTTPS_PORT },
+		{ "ehlo", required_argument, NULL, OPT_LATER_EHLO },
+		{ "per-ip-rate", required_argument, NULL, OPT_LATER_PER_IP_RATE },
+		{ "blocklist", required_argument, NULL, OPT_LATER_BLOCKLIST },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct mxc_upstream_cfg ups[MAX_UPSTREAMS];
+	size_t n_ups = 0;
+	struct mxc_scan_opts o;
+	char args[1024];
+	int c;
+
+	memset(&o, 0, sizeof(o));
+	o.db_dir = "mxcensus-db";
+	o.format = MXC_INPUT_AUTO;
+	o.concurrency = 2000;
+	o.max_mx = 10;
+	o.batch_size = 1000;
+	o.commit_ms = 1000;
+	o.progress = MXC_PROGRESS_AUTO;
+	o.progress_ms = 5000;
+	mxc_resolver_opts_default(&o.resolver);
+	o.resolver.qps = 5000;
+	o.resolver.max_inflight = 2000;
+	o.resolver.timeout_ms = 1500;
+	o.resolver.retries = 3;
+	join_args(argc, argv, args, sizeof(args));
+	o.args = args;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "qvh", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_DB:
+			o.db_dir = optarg;
+			break;
+		case OPT_RESOLVER:
+			if (n_ups == MAX_UPSTREAMS)
+				return usage_error("scan", "too many --resolver (at most 16): %s",
+						   optarg);
+			if (mxc_upstream_parse(optarg, &ups[n_ups]) != 0)
+				return usage_error("scan",
+						   "--resolver: '%s' is not ADDR, ADDR:PORT or [ADDR]:PORT",
+						   optarg);
+			n_ups++;
+			break;
+		case OPT_QPS:
+			if (parse_uint("scan", "--qps", optarg, 0, 10000000, &o.resolver.qps))
+				return MXC_EXIT_USAGE;
+			break;
+		case OPT_RINFLIGHT:
+			if (parse_uint("scan", "--resolver-inflight", optarg, 1, 60000,
+				       &o.resolver.max_inflight))
+				return MXC_EXIT_USAGE;
+			break;
+		case OPT_TIMEOUT:
+			if (parse_uint("scan", "--timeout", optarg, 10, 60000, &o.resolver.timeout_ms))
+				return MXC_EXIT_USAGE;
+			break;
+		case OPT_RETRIES:
+			if (parse_uint("scan", "--retries", optarg, 0, 10, &o.resolver.retries))
+				return MXC_EXIT_USAGE;
+			break;
+		case OPT_MAXMX:
+			if (parse_uint("scan", "--max-mx", optarg, 1, 32, &o.max_mx))
+				return MXC_EXIT_USAGE;
+			break;
+		case OPT_CONCURRENCY:
+			if (parse_uint("scan", "--concurrency", optarg, 1, 1000000, &o.concurrency))
+				return MXC_EXIT_USAGE;
+			break;
+		case OPT_BATCH:
+			if (parse_uint("scan", "--batch", optarg, 1, 1000000, &o.batch_size))
+				return MXC_EXIT_USAGE;
+			break;
+		case OPT_SHARD:
+			if (mxc_shard_parse(optarg, &o.shard) != 0)
+				return usage_error("scan", "--shard: '%s' is not K/N with 0 <= K < N",
+						   optarg);
+			break;
+		case OPT_FORMAT:
+			if (mxc_input_format_parse(optarg, &o.format) != 0)
+				return usage_error("scan",
+						   "--input-format: '%s' is not list, zone, csv or auto",
+						   optarg);
+			break;
+		case OPT_PROGRESS:
+			if (strcmp(optarg, "auto") == 0)
+				o.progress = MXC_PROGRESS_AUTO;
+			else if (strcmp(optarg, "bar") == 0)
+				o.progress = MXC_PROGRESS_BAR;
+			else if (strcmp(optarg, "lines") == 0)
+				o.progress = MXC_PROGRESS_LINES;
+			else if (strcmp(optarg, "none") == 0)
+				o.progress = MXC_PROGRESS_NONE;
+			else
+				return usage_error("scan",
+						   "--progress: '%s' is not auto, bar, lines or none",
+						   optarg);
+			break;
+		case OPT_PROBES:
+			if (strcmp(optarg, "none") != 0) {
+				fprintf(stderr,
+					"mxcensus scan: --probes %s: the SMTP and HTTPS probes are not in "
+					"this build yet; only --probes none is available\n",
+					optarg);
+				return MXC_EXIT_USAGE;
+			}
+			break;
+		case OPT_LATER_TRUST_ANCHOR:
+		case OPT_LATER_CA_FILE:
+		case OPT_LATER_SMTP_PORT:
+		case OPT_LATER_HTTPS_PORT:
+		case OPT_LATER_EHLO:
+		case OPT_LATER_PER_IP_RATE:
+		case OPT_LATER_BLOCKLIST:
+			later_option(c, optarg);
+			break;
+		case 'q':
+			mxc_log_set_level(MXC_LOG_ERROR);
+			if (o.progress == MXC_PROGRESS_AUTO)
+				o.progress = MXC_PROGRESS_NONE;
+			break;
+		case 'v':
+			mxc_log_set_level(MXC_LOG_DEBUG);
+			break;
+		case 'h':
+			fputs(usage_scan, stdout);
+			return MXC_EXIT_OK;
+		default:
+			fprintf(stderr, "Try 'mxcensus scan --help'.\n");
+			return MXC_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return usage_error("scan", "%s", "no INPUT given");
+	o.inputs = (const char *const *)&argv[optind];
+	o.n_inputs = (size_t)(argc - optind);
+
+	if (n_ups == 0) {
+		int r = mxc_upstreams_from_resolv_conf("/etc/resolv.conf", ups, MAX_UPSTREAMS,
+						       &n_ups);
+
+		if (r != 0 || n_ups == 0) {
+			fprintf(stderr, "mxcensus scan: no --resolver given and /etc/resolv.conf %s\n",
+				r ? "cannot be read" : "names no nameserver");
+			return MXC_EXIT_USAGE;
+		}
+	}
+	o.resolver.upstreams = ups;
+	o.resolver.n_upstreams = n_ups;
+	return mxc_scan_run(&o);
+}
+
+static int cmd_export(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "db", required_argument, NULL, OPT_DB },
+		{ "what", required_argument, NULL, OPT_WHAT },
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "out", required_argument, NULL, OPT_OUT },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *db = NULL, *out = "-";
+	enum mxc_export_what what = MXC_EXPORT_DOMAINS;
+	enum mxc_export_format fmt = MXC_EXPORT_CSV;
+	struct mxc_store *store = NULL;
+	char err[512] = "", tmp[4096];
+	uint64_t rows = 0;
+	FILE *f = stdout;
+	int c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_DB:
+			db = optarg;
+			break;
+		case OPT_WHAT:
+			if (mxc_export_what_parse(optarg, &what) != 0)
+				return usage_error("export", "--what: '%s' is not domains or hosts",
+						   optarg);
+			break;
+		case OPT_FORMAT:
+			if (mxc_export_format_parse(optarg, &fmt) != 0)
+				return usage_error("export", "--format: '%s' is not csv, jsonl or parquet",
+						   optarg);
+			break;
+		case OPT_OUT:
+			out = optarg;
+			break;
+		case 'q':
+			mxc_log_set_level(MXC_LOG_ERROR);
+			break;
+		case 'h':
+			fputs(usage_export, stdout);
+			return MXC_EXIT_OK;
+		default:
+			fprintf(stderr, "Try 'mxcensus export --help'.\n");
+			return MXC_EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return usage_error("export", "unexpected argument '%s'", argv[optind]);
+	if (!db)
+		return usage_error("export", "%s", "--db DIR is required");
+	if (fmt == MXC_EXPORT_PARQUET) {
+		fprintf(stderr, "mxcensus export: --format parquet is not in this build yet; use csv "
+				"or jsonl\n");
+		return MXC_EXIT_USAGE;
+	}
+	r = mxc_store_open(db, MXC_STORE_RDONLY, 1, &store, err, sizeof(err));
+	if (r) {
+		mxc_log_error("cannot open the store: %s", err[0] ? err : mxc_strerror(r));
+		return MXC_EXIT_FAILED;
+	}
+	if (strcmp(out, "-") != 0) {
+		snprintf(tmp, sizeof(tmp), "%s.tmp", out);
+		f = fopen(tmp, "w");
+		if (!f) {
+			mxc_log_error("%s: cannot create: %s", tmp, strerror(errno));
+			mxc_store_close(store);
+			return MXC_EXIT_FAILED;
+		}
+	}
+	r = mxc_export(store, what, fmt, f, &rows);
+	if (f != stdout) {
+		if (fclose(f) != 0 && r == 0)
+			r = MXC_EIO;
+		if (r == 0 && rename(tmp, out) != 0) {
+			mxc_log_error("%s: cannot rename to %s: %s", tmp, out, strerror(errno));
+			r = MXC_EIO;
+		}
+		if (r)
+			unlink(tmp);
+	} else if (fflush(stdout) != 0 && r == 0) {
+		r = MXC_EIO;
+	}
+	mxc_store_close(store);
+	if (r) {
+		mxc_log_error("export from %s failed: %s", db, mxc_strerror(r));
+		return MXC_EXIT_FAILED;
+	}
+	mxc_log_info("exported %llu %s rows from %s to %s", (unsigned long long)rows,
+		     what == MXC_EXPORT_DOMAINS ? "domain" : "host", db,
+		     f == stdout ? "standard output" : out);
+	return MXC_EXIT_OK;
+}
+
+static int cmd_later(const char *cmd, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			printf(usage_later, cmd, cmd);
+			return MXC_EXIT_OK;
+		}
+	}
+	fprintf(stderr, usage_later, cmd, cmd);
+	return MXC_EXIT_USAGE;
+}
+
+int mxc_cli_main(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (argc < 2) {
+		fputs(usage_main, stderr);
+		return MXC_EXIT_USAGE;
+	}
+	cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		fputs(usage_main, stdout);
+		return MXC_EXIT_OK;
+	}
+	if (strcmp(cmd, "--version") == 0) {
+		printf("mxcensus %s\n", MXC_VERSION);
+		return MXC_EXIT_OK;
+	}
+	if (strcmp(cmd, "scan") == 0)
+		return cmd_scan(argc - 1, argv + 1);
+	if (strcmp(cmd, "export") == 0)
+		return cmd_export(argc - 1, argv + 1);
+	if (strcmp(cmd, "report") == 0 || strcmp(cmd, "compare") == 0 || strcmp(cmd, "merge") == 0)
+		return cmd_later(cmd, argc - 1, argv + 1);
+	fprintf(stderr, "mxcensus: unknown command '%s'\n\n%s", cmd, usage_main);
+	return MXC_EXIT_USAGE;
+}

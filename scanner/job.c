@@ -1,1 +1,714 @@
-/* placeholder: being written */
+/**
+ * \file
+ * The domain job and the host job: the small state machines that gather one
+ * domain's DNS facts.
+ *
+ * A domain job asks, all at once, for the MX RRset and the TXT records at the
+ * apex, `_dmarc`, `_mta-sts` and `_smtp._tls`. When the MX answer arrives it
+ * decides the mail hosts: the MX targets (a lone `MX 0 .` is RFC 7505's null
+ * MX; with no MX at all it asks for the domain's own addresses, RFC 5321's
+ * implicit MX). Each mail host is a host job, shared by every domain that
+ * names it and resolved once per run (A, AAAA and TLSA at `_25._tcp.<host>`);
+ * the domain job waits for the host jobs it attached to, so the number of
+ * things in flight stays bounded by the window. When nothing is pending any
+ * more the domain's record (derived facts plus the raw answers, RRSIGs
+ * included, for the validator) goes to the store's current batch.
+ *
+ * States:  QUERY --MX answer--> [IMPLICIT --A/AAAA--> ] HOSTS --all done--> STORE
+ * A canceled query (the scan is stopping) makes the job finish without
+ * writing anything: the domain is simply scanned again next time.
+ */
+#include <string.h>
+
+#include <ldns/ldns.h>
+
+#include "common/alloc.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "scanner/scan.h"
+
+/** Hard cap on MX hosts per domain, whatever --max-mx says. */
+#define JOB_MX_HARD_MAX 32
+/** CNAME links followed inside one answer. */
+#define CNAME_MAX_CHAIN 8
+
+enum job_state {
+	JOB_QUERY = 0, /**< MX and TXT questions in flight */
+	JOB_IMPLICIT,  /**< no MX: asking for the domain's own addresses */
+	JOB_HOSTS,     /**< waiting for host jobs (and TXT answers) */
+	JOB_STORE,     /**< everything answered: write the record */
+};
+
+static const char *const job_state_names[] = { "query", "implicit", "hosts", "store" };
+
+/** The questions a domain job asks about the domain itself. */
+enum job_q { Q_MX = 0, Q_TXT, Q_DMARC, Q_MTASTS, Q_TLSRPT, Q_A, Q_AAAA, Q__COUNT };
+
+static const struct {
+	const char *prefix;
+	uint16_t type;
+} job_questions[Q__COUNT] = {
+	[Q_MX] = { "", LDNS_RR_TYPE_MX },
+	[Q_TXT] = { "", LDNS_RR_TYPE_TXT },
+	[Q_DMARC] = { "_dmarc.", LDNS_RR_TYPE_TXT },
+	[Q_MTASTS] = { "_mta-sts.", LDNS_RR_TYPE_TXT },
+	[Q_TLSRPT] = { "_smtp._tls.", LDNS_RR_TYPE_TXT },
+	[Q_A] = { "", LDNS_RR_TYPE_A },
+	[Q_AAAA] = { "", LDNS_RR_TYPE_AAAA },
+};
+
+/** Callback argument: which question of which job. */
+struct job_slot {
+	struct mxc_job *job;
+	uint8_t q;
+};
+
+struct mxc_job {
+	struct mxc_scan *scan;
+	char domain[MXC_NAME_MAX + 1];
+	uint64_t rank;
+	enum job_state state;
+	unsigned pending;       /**< questions outstanding */
+	unsigned hosts_pending; /**< host jobs we wait for */
+	bool canceled;
+	uint8_t mx_status;
+	uint32_t flags;
+	struct job_slot slots[Q__COUNT];
+	struct mxc_raw_answer raw[Q__COUNT];
+	bool asked[Q__COUNT];
+	uint32_t n_mx;
+	struct mxc_mx mx[JOB_MX_HARD_MAX];
+};
+
+/** The questions a host job asks. */
+enum host_q { H_A = 0, H_AAAA, H_TLSA, H__COUNT };
+
+struct host_slot {
+	struct mxc_hostjob *hj;
+	uint8_t q;
+};
+
+struct mxc_hostjob {
+	struct mxc_scan *scan;
+	char name[MXC_NAME_MAX + 1];
+	unsigned pending;
+	bool canceled;
+	struct host_slot slots[H__COUNT];
+	struct mxc_raw_answer raw[H__COUNT];
+	struct mxc_job **waiters;
+	size_t n_waiters, cap_waiters;
+};
+
+static void job_set_state(struct mxc_job *j, enum job_state st)
+{
+	mxc_log_debug("job %s: %s -> %s", j->domain, job_state_names[j->state],
+		      job_state_names[st]);
+	j->state = st;
+}
+
+/* ------------------------------------------------------------------ */
+/* Answers: copying and reading                                        */
+/* ------------------------------------------------------------------ */
+
+/** Keep a copy of an answer (the wire bytes) in @p raw. */
+static int raw_keep(struct mxc_raw_answer *raw, const char *qname, uint16_t qtype,
+		    const struct mxc_dns_answer *a)
+{
+	raw->qname = mxc_strdup(qname);
+	if (!raw->qname)
+		return MXC_ENOMEM;
+	raw->qtype = qtype;
+	raw->status = (uint8_t)a->status;
+	raw->rcode = a->rcode;
+	raw->wire = NULL;
+	raw->wire_len = 0;
+	if (a->status == MXC_DNS_ANSWER && a->wire && a->wire_len) {
+		raw->wire = mxc_malloc(a->wire_len);
+		if (!raw->wire)
+			return MXC_ENOMEM;
+		memcpy(raw->wire, a->wire, a->wire_len);
+		raw->wire_len = (uint32_t)a->wire_len;
+	}
+	return 0;
+}
+
+static void raw_free(struct mxc_raw_answer *raw)
+{
+	mxc_free(raw->qname);
+	mxc_free(raw->wire);
+	memset(raw, 0, sizeof(*raw));
+}
+
+/**
+ * Convert a domain-name rdf to our form: presentation format, lower case,
+ * no trailing dot ("" for the root). @return 0 or MXC_ENAME
+ */
+static int dname_to_str(const ldns_rdf *rdf, char *out, size_t outlen)
+{
+	char *s;
+	size_t len;
+
+	if (!rdf || ldns_rdf_get_type(rdf) != LDNS_RDF_TYPE_DNAME)
+		return MXC_ENAME;
+	s = ldns_rdf2str(rdf);
+	if (!s)
+		return MXC_ENOMEM;
+	len = strlen(s);
+	if (len > 0 && s[len - 1] == '.')
+		len--;
+	if (len >= outlen) {
+		LDNS_FREE(s);
+		return MXC_ENAME;
+	}
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		out[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+	}
+	out[len] = '\0';
+	LDNS_FREE(s);
+	return 0;
+}
+
+/**
+ * The owner the records of @p type must have: @p qname, or the end of the
+ * CNAME chain that starts there in @p answer. Sets *cname if a link was
+ * followed. Returns a new rdf (caller frees) or NULL on allocation failure.
+ */
+static ldns_rdf *follow_cnames(const ldns_rr_list *answer, const char *qname, bool *cname)
+{
+	ldns_rdf *cur = ldns_dname_new_frm_str(qname);
+
+	if (!cur)
+		return NULL;
+	for (int depth = 0; depth < CNAME_MAX_CHAIN; depth++) {
+		bool moved = false;
+
+		for (size_t i = 0; i < ldns_rr_list_rr_count(answer); i++) {
+			const ldns_rr *rr = ldns_rr_list_rr(answer, i);
+
+			if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_CNAME ||
+			    ldns_dname_compare(ldns_rr_owner(rr), cur) != 0 ||
+			    ldns_rr_rd_count(rr) < 1)
+				continue;
+			ldns_rdf_deep_free(cur);
+			cur = ldns_rdf_clone(ldns_rr_rdf(rr, 0));
+			if (!cur)
+				return NULL;
+			*cname = true;
+			moved = true;
+			break;
+		}
+		if (!moved)
+			break;
+	}
+	return cur;
+}
+
+/** Count the RRs of @p type owned by the end of the CNAME chain at @p qname. */
+static size_t count_rrs(const ldns_pkt *pkt, const char *qname, uint16_t type)
+{
+	const ldns_rr_list *answer = ldns_pkt_answer(pkt);
+	bool cname = false;
+	ldns_rdf *owner = follow_cnames(answer, qname, &cname);
+	size_t n = 0;
+
+	if (!owner)
+		return 0;
+	for (size_t i = 0; i < ldns_rr_list_rr_count(answer); i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(answer, i);
+
+		if (ldns_rr_get_type(rr) == type && ldns_dname_compare(ldns_rr_owner(rr), owner) == 0)
+			n++;
+	}
+	ldns_rdf_deep_free(owner);
+	return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Host jobs                                                           */
+/* ------------------------------------------------------------------ */
+
+static void hostjob_answer_cb(void *arg, const struct mxc_dns_answer *a);
+static void job_host_done(struct mxc_job *j);
+
+static void hostjob_free(struct mxc_hostjob *hj)
+{
+	for (int i = 0; i < H__COUNT; i++)
+		raw_free(&hj->raw[i]);
+	mxc_free(hj->waiters);
+	mxc_free(hj);
+}
+
+static int hostjob_add_waiter(struct mxc_hostjob *hj, struct mxc_job *j)
+{
+	if (hj->n_waiters == hj->cap_waiters) {
+		size_t ncap = hj->cap_waiters ? hj->cap_waiters * 2 : 4;
+		struct mxc_job **nw = mxc_realloc(hj->waiters, ncap * sizeof(*nw));
+
+		if (!nw)
+			return MXC_ENOMEM;
+		hj->waiters = nw;
+		hj->cap_waiters = ncap;
+	}
+	hj->waiters[hj->n_waiters++] = j;
+	return 0;
+}
+
+/** Collect the addresses of the host's A and AAAA answers. */
+static uint32_t hostjob_addrs(const struct mxc_hostjob *hj, struct mxc_addr *out, uint32_t max)
+{
+	uint32_t n = 0;
+
+	for (int q = H_A; q <= H_AAAA; q++) {
+		const struct mxc_raw_answer *raw = &hj->raw[q];
+		ldns_pkt *pkt = NULL;
+		const ldns_rr_list *answer;
+
+		if (!raw->wire || ldns_wire2pkt(&pkt, raw->wire, raw->wire_len) != LDNS_STATUS_OK)
+			continue;
+		answer = ldns_pkt_answer(pkt);
+		for (size_t i = 0; i < ldns_rr_list_rr_count(answer) && n < max; i++) {
+			const ldns_rr *rr = ldns_rr_list_rr(answer, i);
+			const ldns_rdf *rd;
+			uint16_t want = q == H_A ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA;
+			size_t alen = q == H_A ? 4 : 16;
+
+			if (ldns_rr_get_type(rr) != want || ldns_rr_rd_count(rr) < 1)
+				continue;
+			rd = ldns_rr_rdf(rr, 0);
+			if (ldns_rdf_size(rd) != alen)
+				continue;
+			memset(&out[n], 0, sizeof(out[n]));
+			out[n].family = q == H_A ? 4 : 6;
+			memcpy(out[n].addr, ldns_rdf_data(rd), alen);
+			n++;
+		}
+		ldns_pkt_free(pkt);
+	}
+	return n;
+}
+
+/** All three answers are in: write the host record, wake the waiters. */
+static void hostjob_finish(struct mxc_hostjob *hj)
+{
+	struct mxc_scan *s = hj->scan;
+
+	mxc_strmap_del(&s->hostjobs, hj->name);
+	if (!hj->canceled && !s->stopping) {
+		struct mxc_addr addrs[64];
+		struct mxc_host_rec rec = {
+			.host = hj->name,
+			.run_id = s->run.run_id,
+			.resolved_at = mxc_wall_time(),
+			.n_raw = H__COUNT,
+			.raw = hj->raw,
+		};
+		int r;
+
+		rec.n_addr = hostjob_addrs(hj, addrs, MXC_ARRAY_SIZE(addrs));
+		rec.addrs = addrs;
+		r = mxc_store_host_put(s->store, &rec);
+		if (r)
+			mxc__scan_fail(s, r, "writing a host record");
+		s->stats.hosts_done++;
+	}
+	for (size_t i = 0; i < hj->n_waiters; i++) {
+		if (hj->canceled)
+			hj->waiters[i]->canceled = true;
+		job_host_done(hj->waiters[i]);
+	}
+	hostjob_free(hj);
+}
+
+static void hostjob_answer_cb(void *arg, const struct mxc_dns_answer *a)
+{
+	struct host_slot *slot = arg;
+	struct mxc_hostjob *hj = slot->hj;
+	static const uint16_t types[H__COUNT] = { LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA,
+						  LDNS_RR_TYPE_TLSA };
+	char tlsa[MXC_NAME_MAX + 16];
+	const char *qname = hj->name;
+
+	if (slot->q == H_TLSA) {
+		snprintf(tlsa, sizeof(tlsa), "_25._tcp.%s", hj->name);
+		qname = tlsa;
+	}
+	if (a->status == MXC_DNS_CANCELED)
+		hj->canceled = true;
+	else if (raw_keep(&hj->raw[slot->q], qname, types[slot->q], a))
+		mxc__scan_fail(hj->scan, MXC_ENOMEM, "keeping a host answer");
+	if (--hj->pending == 0)
+		hostjob_finish(hj);
+}
+
+/**
+ * Make @p j wait for the host job of @p host, creating it if this run has
+ * not resolved the host yet. @return 1 if the job now waits, 0 if the host
+ * is already stored, or a negative code.
+ */
+static int hostjob_attach(struct mxc_scan *s, const char *host, struct mxc_job *j)
+{
+	struct mxc_hostjob *hj = mxc_strmap_get(&s->hostjobs, host);
+	static const uint16_t types[H__COUNT] = { LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA,
+						  LDNS_RR_TYPE_TLSA };
+	int r;
+
+	if (!hj) {
+		char tlsa[MXC_NAME_MAX + 16];
+
+		r = mxc_store_host_exists(s->store, host);
+		if (r != 0)
+			return r < 0 ? r : 0;
+		hj = mxc_calloc(1, sizeof(*hj));
+		if (!hj)
+			return MXC_ENOMEM;
+		hj->scan = s;
+		memcpy(hj->name, host, strlen(host) + 1);
+		snprintf(tlsa, sizeof(tlsa), "_25._tcp.%s", host);
+		for (int q = 0; q < H__COUNT; q++) {
+			const char *qname = q == H_TLSA ? tlsa : host;
+
+			hj->slots[q].hj = hj;
+			hj->slots[q].q = (uint8_t)q;
+			if (q == H_TLSA && strlen(tlsa) > MXC_NAME_MAX)
+				continue; /* no such name can exist */
+			r = mxc_resolver_query(s->resolver, qname, types[q], hostjob_answer_cb,
+					       &hj->slots[q]);
+			if (r == 0)
+				hj->pending++;
+		}
+		if (hj->pending == 0) {
+			hostjob_free(hj);
+			return MXC_ECANCELED;
+		}
+		r = mxc_strmap_put(&s->hostjobs, hj->name, hj);
+		if (r) {
+			/* The queries are out; let them finish, unwaited. */
+			hj->canceled = true;
+			return r;
+		}
+		s->stats.hosts_started++;
+	}
+	r = hostjob_add_waiter(hj, j);
+	return r ? r : 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Domain jobs                                                         */
+/* ------------------------------------------------------------------ */
+
+static void job_answer_cb(void *arg, const struct mxc_dns_answer *a);
+
+static void job_free(struct mxc_job *j)
+{
+	for (int i = 0; i < Q__COUNT; i++)
+		raw_free(&j->raw[i]);
+	for (uint32_t i = 0; i < j->n_mx; i++)
+		mxc_free(j->mx[i].host);
+	mxc_free(j);
+}
+
+static void job_qname(const struct mxc_job *j, int q, char *out, size_t len)
+{
+	snprintf(out, len, "%s%s", job_questions[q].prefix, j->domain);
+}
+
+static int job_ask(struct mxc_job *j, int q)
+{
+	char qname[MXC_NAME_MAX + 32];
+	int r;
+
+	job_qname(j, q, qname, sizeof(qname));
+	if (strlen(qname) > MXC_NAME_MAX)
+		return 0; /* the name cannot exist: nothing to ask */
+	j->slots[q].job = j;
+	j->slots[q].q = (uint8_t)q;
+	r = mxc_resolver_query(j->scan->resolver, qname, job_questions[q].type, job_answer_cb,
+			       &j->slots[q]);
+	if (r)
+		return r;
+	j->asked[q] = true;
+	j->pending++;
+	return 0;
+}
+
+static int mx_cmp(const void *a, const void *b)
+{
+	const struct mxc_mx *x = a, *y = b;
+
+	if (x->pref != y->pref)
+		return x->pref < y->pref ? -1 : 1;
+	return strcmp(x->host, y->host);
+}
+
+/** Add an MX target unless it is already listed. */
+static int job_add_mx(struct mxc_job *j, uint16_t pref, const char *host)
+{
+	unsigned max = j->scan->opts->max_mx;
+
+	if (max == 0 || max > JOB_MX_HARD_MAX)
+		max = JOB_MX_HARD_MAX;
+	for (uint32_t i = 0; i < j->n_mx; i++) {
+		if (strcmp(j->mx[i].host, host) == 0) {
+			if (pref < j->mx[i].pref)
+				j->mx[i].pref = pref;
+			return 0;
+		}
+	}
+	if (j->n_mx >= max) {
+		j->flags |= MXC_DOM_MX_TRUNCATED;
+		return 0;
+	}
+	j->mx[j->n_mx].host = mxc_strdup(host);
+	if (!j->mx[j->n_mx].host)
+		return MXC_ENOMEM;
+	j->mx[j->n_mx].pref = pref;
+	j->n_mx++;
+	return 0;
+}
+
+/**
+ * Read the MX RRset (at the end of any CNAME chain) into the job's MX list.
+ * @return the number of MX RRs seen (null MX included), or a negative code
+ */
+static int job_read_mx(struct mxc_job *j, const ldns_pkt *pkt)
+{
+	const ldns_rr_list *answer = ldns_pkt_answer(pkt);
+	bool cname = false, null_mx = false;
+	ldns_rdf *owner = follow_cnames(answer, j->domain, &cname);
+	int seen = 0, r = 0;
+
+	if (!owner)
+		return MXC_ENOMEM;
+	if (cname)
+		j->flags |= MXC_DOM_CNAME;
+	for (size_t i = 0; i < ldns_rr_list_rr_count(answer) && r == 0; i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(answer, i);
+		char host[MXC_NAME_MAX + 2];
+
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_MX || ldns_rr_rd_count(rr) < 2 ||
+		    ldns_dname_compare(ldns_rr_owner(rr), owner) != 0)
+			continue;
+		seen++;
+		if (dname_to_str(ldns_rr_rdf(rr, 1), host, sizeof(host)) != 0)
+			continue; /* an exchange we cannot represent: not followed */
+		if (host[0] == '\0') {
+			null_mx = true;
+			continue;
+		}
+		r = job_add_mx(j, ldns_rdf2native_int16(ldns_rr_rdf(rr, 0)), host);
+	}
+	ldns_rdf_deep_free(owner);
+	if (r)
+		return r;
+	if (null_mx && j->n_mx > 0)
+		j->flags |= MXC_DOM_NULL_MX_MIXED;
+	else if (null_mx)
+		j->mx_status = MXC_MX_NULL;
+	qsort(j->mx, j->n_mx, sizeof(j->mx[0]), mx_cmp);
+	return seen;
+}
+
+/** Attach to the host job of every MX host. */
+static int job_attach_hosts(struct mxc_job *j)
+{
+	for (uint32_t i = 0; i < j->n_mx; i++) {
+		int r = hostjob_attach(j->scan, j->mx[i].host, j);
+
+		if (r < 0 && r != MXC_ECANCELED)
+			return r;
+		if (r == 1)
+			j->hosts_pending++;
+	}
+	return 0;
+}
+
+/** The MX answer is in: decide the mail hosts. */
+static int job_on_mx(struct mxc_job *j, const struct mxc_dns_answer *a)
+{
+	int seen;
+
+	switch (a->status) {
+	case MXC_DNS_TIMEOUT:
+		j->mx_status = MXC_MX_TIMEOUT;
+		return 0;
+	case MXC_DNS_ERROR:
+		j->mx_status = MXC_MX_SERVFAIL;
+		return 0;
+	case MXC_DNS_CANCELED:
+		j->canceled = true;
+		return 0;
+	case MXC_DNS_ANSWER:
+		break;
+	}
+	if (a->rcode == LDNS_RCODE_NXDOMAIN) {
+		j->mx_status = MXC_MX_NXDOMAIN;
+		return 0;
+	}
+	if (a->rcode != LDNS_RCODE_NOERROR) {
+		j->mx_status = MXC_MX_SERVFAIL;
+		return 0;
+	}
+	seen = job_read_mx(j, a->pkt);
+	if (seen < 0)
+		return seen;
+	if (j->mx_status == MXC_MX_NULL)
+		return 0;
+	if (seen == 0) {
+		/* NODATA: RFC 5321 section 5.1, the domain itself is the mail host. */
+		int r;
+
+		job_set_state(j, JOB_IMPLICIT);
+		r = job_ask(j, Q_A);
+		return r ? r : job_ask(j, Q_AAAA);
+	}
+	j->mx_status = MXC_MX_OK;
+	job_set_state(j, JOB_HOSTS);
+	return job_attach_hosts(j);
+}
+
+/** Both address answers for an MX-less domain are in. */
+static int job_on_implicit(struct mxc_job *j)
+{
+	size_t addrs = 0;
+
+	for (int q = Q_A; q <= Q_AAAA; q++) {
+		const struct mxc_raw_answer *raw = &j->raw[q];
+		ldns_pkt *pkt = NULL;
+
+		if (!raw->wire || raw->rcode != LDNS_RCODE_NOERROR ||
+		    ldns_wire2pkt(&pkt, raw->wire, raw->wire_len) != LDNS_STATUS_OK)
+			continue;
+		addrs += count_rrs(pkt, j->domain, q == Q_A ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA);
+		ldns_pkt_free(pkt);
+	}
+	job_set_state(j, JOB_HOSTS);
+	if (addrs == 0) {
+		j->mx_status = MXC_MX_NO_MAIL;
+		return 0;
+	}
+	j->mx_status = MXC_MX_IMPLICIT;
+	{
+		int r = job_add_mx(j, 0, j->domain);
+
+		return r ? r : job_attach_hosts(j);
+	}
+}
+
+/** Write the record (unless canceled) and leave the window. */
+static void job_finish(struct mxc_job *j)
+{
+	struct mxc_scan *s = j->scan;
+	struct mxc_raw_answer raws[Q__COUNT];
+	uint32_t n_raw = 0;
+
+	job_set_state(j, JOB_STORE);
+	mxc_strmap_del(&s->active, j->domain);
+	if (!j->canceled && !s->stopping) {
+		struct mxc_domain_rec rec = {
+			.domain = j->domain,
+			.run_id = s->run.run_id,
+			.scanned_at = mxc_wall_time(),
+			.rank = j->rank,
+			.mx_status = j->mx_status,
+			.flags = j->flags,
+			.n_mx = j->n_mx,
+			.mx = j->mx,
+		};
+		int r;
+
+		for (int q = 0; q < Q__COUNT; q++)
+			if (j->asked[q] && j->raw[q].qname)
+				raws[n_raw++] = j->raw[q];
+		rec.n_raw = n_raw;
+		rec.raw = raws;
+		r = mxc_store_domain_put(s->store, &rec);
+		if (r == 0)
+			r = mxc_store_counter_add(s->store, "domains_done", 1);
+		if (r)
+			mxc__scan_fail(s, r, "writing a domain record");
+		else {
+			s->stats.done++;
+			s->stats.by_status[j->mx_status]++;
+		}
+	}
+	job_free(j);
+	mxc__scan_job_done(s);
+}
+
+static void job_maybe_finish(struct mxc_job *j)
+{
+	if (j->pending == 0 && j->hosts_pending == 0 && j->state == JOB_HOSTS)
+		job_finish(j);
+	else if (j->pending == 0 && j->hosts_pending == 0 && j->canceled)
+		job_finish(j);
+}
+
+static void job_host_done(struct mxc_job *j)
+{
+	j->hosts_pending--;
+	job_maybe_finish(j);
+}
+
+static void job_answer_cb(void *arg, const struct mxc_dns_answer *a)
+{
+	struct job_slot *slot = arg;
+	struct mxc_job *j = slot->job;
+	char qname[MXC_NAME_MAX + 32];
+	int r = 0;
+
+	j->pending--;
+	if (a->status == MXC_DNS_CANCELED) {
+		j->canceled = true;
+	} else {
+		job_qname(j, slot->q, qname, sizeof(qname));
+		r = raw_keep(&j->raw[slot->q], qname, job_questions[slot->q].type, a);
+	}
+	if (r == 0 && !j->canceled) {
+		if (slot->q == Q_MX)
+			r = job_on_mx(j, a);
+		else if (j->state == JOB_IMPLICIT && j->raw[Q_A].qname && j->raw[Q_AAAA].qname &&
+			 (slot->q == Q_A || slot->q == Q_AAAA))
+			r = job_on_implicit(j);
+	}
+	if (r) {
+		mxc__scan_fail(j->scan, r, "gathering a domain's answers");
+		j->canceled = true;
+	}
+	if (slot->q == Q_MX && j->state == JOB_QUERY && !j->canceled)
+		job_set_state(j, JOB_HOSTS); /* MX settled without hosts */
+	job_maybe_finish(j);
+}
+
+int mxc__job_start(struct mxc_scan *s, const struct mxc_input_item *item)
+{
+	struct mxc_job *j = mxc_calloc(1, sizeof(*j));
+	int r = 0;
+
+	if (!j)
+		return MXC_ENOMEM;
+	j->scan = s;
+	j->rank = item->rank;
+	memcpy(j->domain, item->name, strlen(item->name) + 1);
+	j->state = JOB_QUERY;
+	r = mxc_strmap_put(&s->active, j->domain, j);
+	if (r) {
+		mxc_free(j);
+		return r;
+	}
+	s->inflight++;
+	s->stats.started++;
+	for (int q = Q_MX; q <= Q_TLSRPT && r == 0; q++)
+		r = job_ask(j, q);
+	if (r) {
+		/* Some questions may be out; the job ends when they return. */
+		j->canceled = true;
+		mxc__scan_fail(s, r, "asking a question");
+		if (j->pending == 0)
+			job_finish(j);
+		return 0;
+	}
+	return 0;
+}
