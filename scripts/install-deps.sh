@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages mxcensus needs to build, test and run its
+# loopback test world. Installs only what is missing; safe to run again.
+set -euo pipefail
+
+PACKAGES=(
+	# build
+	cmake make gcc pkg-config clang libclang-rt-14-dev
+	# libraries
+	libuv1-dev libldns-dev liblmdb-dev libidn2-dev libssl-dev libcmocka-dev
+	# test world and tools
+	nsd unbound ldnsutils bind9-dnsutils dnsperf python3 lmdb-utils time
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing+=("$p")
+	fi
+done
+
+if ((${#missing[@]})); then
+	if [[ $(id -u) -ne 0 ]]; then
+		echo "install-deps: missing packages: ${missing[*]} (run as root to install)" >&2
+		exit 1
+	fi
+	echo "install-deps: installing ${missing[*]}" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# Package scripts must not start nsd/unbound system services: the test
+	# world starts its own instances on loopback ports.
+	if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod +x /usr/sbin/policy-rc.d
+		trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+	fi
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
