@@ -247,7 +247,7 @@ static int cmd_scan(int argc, char **argv)
 	join_args(argc, argv, args, sizeof(args));
 	o.args = args;
 
-	optind = 1;
+	optind = 0; /* glibc: 0 re-initialises getopt, so the CLI can run twice in one process */
 	while ((c = getopt_long(argc, argv, "qvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_DB:
@@ -391,7 +391,7 @@ static int cmd_export(int argc, char **argv)
 	FILE *f = stdout;
 	int c, r;
 
-	optind = 1;
+	optind = 0; /* glibc: 0 re-initialises getopt, so the CLI can run twice in one process */
 	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_DB:
