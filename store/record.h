@@ -16,12 +16,24 @@
 #ifndef MXC_STORE_RECORD_H
 #define MXC_STORE_RECORD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "common/util.h"
 
 #define MXC_RECORD_SCHEMA 1
+
+/*
+ * Bounds the decoder enforces (and the encoder refuses to exceed), so that a
+ * corrupt or hostile record can never make a reader allocate without limit.
+ */
+#define MXC_RECORD_NAME_MAX 253     /**< domain, host and qname length */
+#define MXC_RECORD_RUN_ID_MAX 39    /**< fits struct mxc_run_info.run_id */
+#define MXC_RECORD_MX_MAX 1024      /**< MX hosts per domain */
+#define MXC_RECORD_RAW_MAX 1024     /**< raw answers per record */
+#define MXC_RECORD_ADDR_MAX 1024    /**< addresses per host */
+#define MXC_RECORD_WIRE_MAX 65535   /**< bytes of one DNS message */
 
 /** The design's mx_status column. */
 enum mxc_mx_status {
@@ -35,7 +47,13 @@ enum mxc_mx_status {
 	MXC_MX__COUNT
 };
 
-/** "ok", "null-mx", "implicit", "no-mail", "nxdomain", "servfail", "timeout". */
+/**
+ * Name of an mx_status for exports and logs.
+ * @param s a status; values this build does not know (a newer writer) are
+ *          not an error
+ * @return "ok", "null-mx", "implicit", "no-mail", "nxdomain", "servfail",
+ *         "timeout", or "unknown"; a static string
+ */
 const char *mxc_mx_status_name(enum mxc_mx_status s);
 
 /** One MX host of a domain. */
@@ -93,19 +111,45 @@ struct mxc_host_rec {
 };
 
 /**
- * Encode a domain record, appending to @p out.
- * @return 0, MXC_ENOMEM or MXC_ETOOBIG
+ * Encode a domain record, appending to @p out. On failure @p out is left as
+ * it was. A NULL run_id is written as the empty string.
+ * @param r the record; domain must be a non-empty name
+ * @param out buffer appended to
+ * @return 0, MXC_EINVAL (no domain, or an address family other than 4/6),
+ *         MXC_ETOOBIG (a name, list or wire message beyond the MXC_RECORD_*
+ *         bounds, or @p out's limit), or MXC_ENOMEM
  */
 int mxc_domain_rec_encode(const struct mxc_domain_rec *r, struct mxc_buf *out);
 
 /**
  * Decode a domain record.
+ * @param data encoded bytes, untrusted
+ * @param len their length
  * @param out on success a new record in one allocation; free with mxc_free()
  * @return 0, MXC_ESCHEMA (unknown version), MXC_ECORRUPT or MXC_ENOMEM
  */
 int mxc_domain_rec_decode(const uint8_t *data, size_t len, struct mxc_domain_rec **out);
 
+/**
+ * Encode a host record, appending to @p out (same rules as the domain one).
+ * @return 0, MXC_EINVAL, MXC_ETOOBIG or MXC_ENOMEM
+ */
 int mxc_host_rec_encode(const struct mxc_host_rec *r, struct mxc_buf *out);
+
+/**
+ * Decode a host record.
+ * @param out on success a new record in one allocation; free with mxc_free()
+ * @return 0, MXC_ESCHEMA, MXC_ECORRUPT or MXC_ENOMEM
+ */
 int mxc_host_rec_decode(const uint8_t *data, size_t len, struct mxc_host_rec **out);
+
+/**
+ * Field-by-field equality, for tests, the fuzzer and merges. A NULL string
+ * equals "" and a NULL wire equals an empty one, as after a round trip.
+ * @return true when the records encode the same facts
+ */
+bool mxc_domain_rec_equal(const struct mxc_domain_rec *a, const struct mxc_domain_rec *b);
+/** Host record equality, as mxc_domain_rec_equal(). */
+bool mxc_host_rec_equal(const struct mxc_host_rec *a, const struct mxc_host_rec *b);
 
 #endif

@@ -14,10 +14,13 @@
  * domains; mxc_store_flush commits at once. When the map is full it is grown
  * and the batch is retried. A domain key is written once however often it is
  * put, so a scan that was killed and is run again stores every domain exactly
- * once: what was committed is skipped, what was not is scanned again.
+ * once: what was committed is skipped, what was not is scanned again. The
+ * first write of a key wins; putting a key that is already committed or
+ * pending changes nothing.
  *
- * The implementation hides LMDB behind a table of function pointers, so a
- * test can swap in another backend.
+ * The implementation hides LMDB behind a table of function pointers
+ * (store/internal.h), so another engine can be swapped in. See
+ * store/README.md for the layout, durability and map growth.
  */
 #ifndef MXC_STORE_H
 #define MXC_STORE_H
@@ -81,8 +84,11 @@ int mxc_store_domain_exists(struct mxc_store *s, const char *domain);
 int mxc_store_host_exists(struct mxc_store *s, const char *host);
 
 /**
- * Buffer a record for the next batch. Commits the batch when it is full.
- * @return 0, or a negative code (a failed commit)
+ * Buffer a record for the next batch (encoded at once: the caller keeps
+ * ownership of @p r). Commits the batch when it is full. A key already
+ * committed or pending is left as it was.
+ * @return 0, MXC_EINVAL (read-only store, no name), an encoding error, or a
+ *         failed commit (the batch then stays buffered for a later flush)
  */
 int mxc_store_domain_put(struct mxc_store *s, const struct mxc_domain_rec *r);
 int mxc_store_host_put(struct mxc_store *s, const struct mxc_host_rec *r);
@@ -114,5 +120,20 @@ int mxc_store_each_host(struct mxc_store *s, mxc_store_host_cb cb,
 
 /** Number of committed domain / host records. */
 int mxc_store_count(struct mxc_store *s, uint64_t *domains, uint64_t *hosts);
+
+/**
+ * Initial map size for stores opened after this call (tests use a tiny map
+ * to exercise growth; 0 restores the default of 256 MiB). The map of an
+ * existing store starts large enough for its file whatever this says.
+ * @param bytes the size; values below 64 KiB are raised to 64 KiB
+ */
+void mxc_store_set_initial_mapsize(size_t bytes);
+
+/**
+ * Current map size of an open store, in bytes (it doubles when full).
+ * @param s the store
+ * @return the size
+ */
+size_t mxc_store_mapsize(const struct mxc_store *s);
 
 #endif

@@ -1,1 +1,584 @@
-/* placeholder: being written */
+/**
+ * \file
+ * The LMDB engine under the store (struct mxc__kv_api), and the only file
+ * that includes <lmdb.h>.
+ *
+ * One environment per --db directory, five named databases. The choices that
+ * matter, and why:
+ *
+ * - Durability. The environment is opened with MDB_NOMETASYNC and without
+ *   MDB_NOSYNC or MDB_WRITEMAP. Every commit writes its pages with write(2)
+ *   and fsyncs the data pages before the meta page points at them, so once
+ *   mdb_txn_commit returns the transaction is in the kernel and a kill -9 of
+ *   the process cannot lose or corrupt it. NOMETASYNC skips the second fsync
+ *   of each commit (the meta page): after a power loss or kernel crash the
+ *   last transaction may be rolled back, but the file stays consistent, and a
+ *   rolled-back batch is only scanned again. close() syncs fully.
+ *   WRITEMAP is avoided because a stray write through the map could corrupt
+ *   committed pages; NOSYNC would give no integrity after a system crash.
+ * - Map growth. The map starts at 256 MiB (or the size the test hook sets,
+ *   or enough for an existing file). When a write hits MDB_MAP_FULL the
+ *   transaction is aborted, the map doubled with mdb_env_set_mapsize and
+ *   the batch retried. LMDB allows that only while this process has no
+ *   transaction open, which is why the cached read transaction is reset
+ *   before every write and aborted before a resize, and why a resize is
+ *   refused while an each() walk holds a read transaction.
+ * - Lookups. mxc_store_domain_exists runs once per input name, so get() keeps
+ *   one read transaction and renews it (a cheap reader-slot update) instead
+ *   of beginning and aborting one per lookup. It is reset before each write
+ *   so that it does not pin old pages while the writer commits, and renewed
+ *   lazily on the next lookup, which then sees the new commit.
+ * - MDB_NOTLS, so the cached read transaction and an each() walk can be open
+ *   at once in the same thread.
+ * - A writer takes flock(LOCK_EX) on data.mdb: two scans writing one store
+ *   would each skip only what they themselves wrote. Readers (export) take no
+ *   such lock and work beside a running scan through LMDB's MVCC.
+ * - Read-only opening must not create files: a missing directory or data.mdb
+ *   is an error, and when lock.mdb is absent (a copied store) the environment
+ *   is opened with MDB_NOLOCK instead of creating one; that is safe because
+ *   without a lock file no writer can be running on it.
+ *
+ * Every LMDB return code is translated in lmdb_error() and nowhere else.
+ */
+#include <errno.h>
+#include <lmdb.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "common/alloc.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "store/internal.h"
+#include "store/store.h"
+
+#define MAP_DEFAULT ((size_t)256 << 20)
+/* Past this the disk, not the map, is the limit to report. */
+#define MAP_MAX (sizeof(size_t) >= 8 ? (size_t)1 << 40 : (size_t)1 << 30)
+#define MAP_MIN ((size_t)64 << 10)
+
+const char *const mxc__kv_db_names[MXC__DB__COUNT] = {
+	[MXC__DB_DOMAINS] = "domains", [MXC__DB_HOSTS] = "hosts",
+	[MXC__DB_RUNS] = "runs",       [MXC__DB_PROGRESS] = "progress",
+	[MXC__DB_META] = "meta",
+};
+
+struct lmdb_kv {
+	MDB_env *env;
+	MDB_dbi dbi[MXC__DB__COUNT];
+	MDB_txn *rtxn;      /* cached read txn for get(): NULL, live or reset */
+	bool rtxn_live;
+	unsigned walking;   /* each() read txns open now */
+	size_t mapsize;
+	bool rdonly;
+};
+
+/*
+ * The one translation of LMDB codes. Codes with no MXC_E* meaning are
+ * logged with LMDB's own text, since the caller only sees MXC_ESTORE.
+ */
+static int lmdb_error(int rc)
+{
+	switch (rc) {
+	case MDB_SUCCESS:
+		return 0;
+	case MDB_NOTFOUND:
+		return MXC_ENOTFOUND;
+	case MDB_KEYEXIST:
+		return MXC_EEXIST;
+	case MDB_MAP_FULL:
+		return MXC_EFULL;
+	case MDB_TXN_FULL:
+		return MXC_ETOOBIG;
+	case MDB_VERSION_MISMATCH:
+		return MXC_ESCHEMA;
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_INVALID:
+		mxc_log_error("store: %s", mdb_strerror(rc));
+		return MXC_ECORRUPT;
+	case ENOMEM:
+		return MXC_ENOMEM;
+	default:
+		break;
+	}
+	if (rc > 0)
+		return -rc; /* an errno value */
+	mxc_log_error("store: %s", mdb_strerror(rc));
+	return MXC_ESTORE;
+}
+
+/* True when the file exists; errno tells why not otherwise. */
+static bool file_exists(const char *dir, const char *name, off_t *size)
+{
+	char path[4096];
+	struct stat st;
+	int n = snprintf(path, sizeof(path), "%s/%s", dir, name);
+
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return false;
+	}
+	if (stat(path, &st) != 0)
+		return false;
+	if (size)
+		*size = st.st_size;
+	return true;
+}
+
+/* mkdir -p: creates @p dir and any missing parents. */
+static int make_dirs(const char *dir)
+{
+	char path[4096];
+	size_t n = strlen(dir);
+
+	if (n == 0 || n >= sizeof(path))
+		return -ENAMETOOLONG;
+	memcpy(path, dir, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		path[i] = '\0';
+		if (mkdir(path, 0755) != 0 && errno != EEXIST)
+			return -errno;
+		path[i] = dir[i];
+	}
+	return 0;
+}
+
+/* Checks the directory and decides the open flags; no file is created here
+ * except by CREATE. */
+static int prepare_dir(const char *dir, unsigned flags, unsigned *env_flags,
+		       off_t *data_size, char *errmsg, size_t errlen)
+{
+	struct stat st;
+	int r;
+
+	*data_size = 0;
+	if (stat(dir, &st) != 0) {
+		r = -errno;
+		if (r == -ENOENT && (flags & MXC_STORE_CREATE) && !(flags & MXC_STORE_RDONLY)) {
+			r = make_dirs(dir);
+			if (r) {
+				snprintf(errmsg, errlen, "cannot create store directory %s: %s",
+					 dir, mxc_strerror(r));
+				return r;
+			}
+			*env_flags = MDB_NOTLS | MDB_NOMETASYNC;
+			return 0;
+		}
+		snprintf(errmsg, errlen, "store %s: %s%s", dir, mxc_strerror(r),
+			 r == -ENOENT && !(flags & MXC_STORE_RDONLY) ?
+				 " (it is created only when asked to)" : "");
+		return r;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(errmsg, errlen, "store %s: not a directory", dir);
+		return -ENOTDIR;
+	}
+	if (!file_exists(dir, "data.mdb", data_size)) {
+		if (errno != ENOENT) {
+			r = -errno;
+			snprintf(errmsg, errlen, "store %s: data.mdb: %s", dir, mxc_strerror(r));
+			return r;
+		}
+		if (flags & MXC_STORE_RDONLY || !(flags & MXC_STORE_CREATE)) {
+			snprintf(errmsg, errlen, "%s is not an mxcensus store (no data.mdb)", dir);
+			return MXC_ENOTFOUND;
+		}
+	}
+	if (!(flags & MXC_STORE_RDONLY)) {
+		*env_flags = MDB_NOTLS | MDB_NOMETASYNC;
+		return 0;
+	}
+	*env_flags = MDB_NOTLS | MDB_RDONLY;
+	if (!file_exists(dir, "lock.mdb", NULL))
+		*env_flags |= MDB_NOLOCK;
+	return 0;
+}
+
+/* Opens (and for a writer creates) the named databases in one transaction. */
+static int open_dbs(struct lmdb_kv *kv, const char *dir, char *errmsg, size_t errlen)
+{
+	MDB_txn *txn;
+	int rc, r;
+
+	rc = mdb_txn_begin(kv->env, NULL, kv->rdonly ? MDB_RDONLY : 0, &txn);
+	if (rc) {
+		r = lmdb_error(rc);
+		snprintf(errmsg, errlen, "store %s: %s", dir, mdb_strerror(rc));
+		return r;
+	}
+	for (unsigned i = 0; i < MXC__DB__COUNT; i++) {
+		rc = mdb_dbi_open(txn, mxc__kv_db_names[i], kv->rdonly ? 0 : MDB_CREATE,
+				  &kv->dbi[i]);
+		if (rc) {
+			mdb_txn_abort(txn);
+			if (rc == MDB_NOTFOUND) {
+				snprintf(errmsg, errlen,
+					 "%s is not an mxcensus store (no \"%s\" database)", dir,
+					 mxc__kv_db_names[i]);
+				return MXC_ECORRUPT;
+			}
+			r = lmdb_error(rc);
+			snprintf(errmsg, errlen, "store %s: database %s: %s", dir,
+				 mxc__kv_db_names[i], mdb_strerror(rc));
+			return r;
+		}
+	}
+	/* Handles opened in a read-only txn stay valid after it ends (LMDB). */
+	rc = kv->rdonly ? (mdb_txn_abort(txn), 0) : mdb_txn_commit(txn);
+	if (rc) {
+		r = lmdb_error(rc);
+		snprintf(errmsg, errlen, "store %s: %s", dir, mdb_strerror(rc));
+		return r;
+	}
+	return 0;
+}
+
+static int kv_close(void *p);
+
+static int kv_open(void **out, const char *dir, unsigned flags, size_t mapsize,
+		   char *errmsg, size_t errlen)
+{
+	struct lmdb_kv *kv;
+	unsigned env_flags = 0;
+	MDB_envinfo info;
+	off_t data_size;
+	int rc, r, fd;
+
+	*out = NULL;
+	r = prepare_dir(dir, flags, &env_flags, &data_size, errmsg, errlen);
+	if (r)
+		return r;
+	kv = mxc_calloc(1, sizeof(*kv));
+	if (!kv)
+		return MXC_ENOMEM;
+	kv->rdonly = (flags & MXC_STORE_RDONLY) != 0;
+	kv->mapsize = mapsize ? mapsize : MAP_DEFAULT;
+	if (kv->mapsize < MAP_MIN)
+		kv->mapsize = MAP_MIN;
+	/* Leave room to grow beyond what an earlier run already wrote. */
+	while (kv->mapsize <= (size_t)data_size && kv->mapsize < MAP_MAX)
+		kv->mapsize *= 2;
+
+	rc = mdb_env_create(&kv->env);
+	if (!rc)
+		rc = mdb_env_set_maxdbs(kv->env, MXC__DB__COUNT);
+	if (!rc)
+		rc = mdb_env_set_mapsize(kv->env, kv->mapsize);
+	if (!rc)
+		rc = mdb_env_open(kv->env, dir, env_flags, 0644);
+	if (rc) {
+		r = lmdb_error(rc);
+		snprintf(errmsg, errlen, "cannot open store %s: %s", dir, mdb_strerror(rc));
+		goto fail;
+	}
+	/* LMDB may have enlarged the map to fit the file. */
+	if (mdb_env_info(kv->env, &info) == 0)
+		kv->mapsize = info.me_mapsize;
+	if (!kv->rdonly) {
+		rc = mdb_env_get_fd(kv->env, &fd);
+		if (!rc && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+			r = errno == EWOULDBLOCK ? MXC_EEXIST : -errno;
+			snprintf(errmsg, errlen,
+				 "store %s is in use by another writer (another scan?)", dir);
+			goto fail;
+		}
+	}
+	r = open_dbs(kv, dir, errmsg, errlen);
+	if (r)
+		goto fail;
+	*out = kv;
+	return 0;
+fail:
+	kv_close(kv);
+	return r;
+}
+
+static int kv_close(void *p)
+{
+	struct lmdb_kv *kv = p;
+	int r = 0;
+
+	if (!kv)
+		return 0;
+	if (kv->rtxn)
+		mdb_txn_abort(kv->rtxn);
+	if (kv->env) {
+		/* NOMETASYNC left the last meta page unsynced: sync it now. */
+		if (!kv->rdonly)
+			r = lmdb_error(mdb_env_sync(kv->env, 1));
+		/* Closing the environment closes data.mdb and drops the flock. */
+		mdb_env_close(kv->env);
+	}
+	mxc_free(kv);
+	return r;
+}
+
+/*
+ * Begins a read txn. When another process (a scan beside this export) has
+ * grown the map, LMDB says MDB_MAP_RESIZED: adopt the new size, allowed
+ * only with no txn of ours open, and retry once.
+ */
+static int begin_read(struct lmdb_kv *kv, MDB_txn **txn)
+{
+	int rc = mdb_txn_begin(kv->env, NULL, MDB_RDONLY, txn);
+
+	if (rc == MDB_MAP_RESIZED && !kv->rtxn && !kv->walking) {
+		rc = mdb_env_set_mapsize(kv->env, 0);
+		if (!rc)
+			rc = mdb_txn_begin(kv->env, NULL, MDB_RDONLY, txn);
+	}
+	return lmdb_error(rc);
+}
+
+/* Makes the cached read txn live, renewing a reset one. */
+static int live_rtxn(struct lmdb_kv *kv)
+{
+	int rc;
+
+	if (kv->rtxn_live)
+		return 0;
+	if (kv->rtxn) {
+		rc = mdb_txn_renew(kv->rtxn);
+		if (!rc) {
+			kv->rtxn_live = true;
+			return 0;
+		}
+		/* E.g. the map was resized: start over with a fresh txn. */
+		mdb_txn_abort(kv->rtxn);
+		kv->rtxn = NULL;
+	}
+	rc = begin_read(kv, &kv->rtxn);
+	if (rc) {
+		kv->rtxn = NULL;
+		return rc;
+	}
+	kv->rtxn_live = true;
+	return 0;
+}
+
+static void reset_rtxn(struct lmdb_kv *kv)
+{
+	if (kv->rtxn_live) {
+		mdb_txn_reset(kv->rtxn);
+		kv->rtxn_live = false;
+	}
+}
+
+static int kv_get(void *p, unsigned db, const void *key, size_t klen, const void **val,
+		  size_t *vlen)
+{
+	struct lmdb_kv *kv = p;
+	MDB_val k = { klen, (void *)key }, v;
+	int r;
+
+	if (mxc_fails_assert(db < MXC__DB__COUNT))
+		return MXC_EINVAL;
+	r = live_rtxn(kv);
+	if (r)
+		return r;
+	r = lmdb_error(mdb_get(kv->rtxn, kv->dbi[db], &k, &v));
+	if (r)
+		return r;
+	*val = v.mv_data;
+	*vlen = v.mv_size;
+	return 0;
+}
+
+static int add_u64(MDB_txn *txn, MDB_dbi dbi, const struct mxc__kv_op *op)
+{
+	MDB_val k = { op->klen, (void *)op->key }, v;
+	uint64_t cur = 0;
+	uint8_t buf[8];
+	int rc;
+
+	rc = mdb_get(txn, dbi, &k, &v);
+	if (rc == 0 && v.mv_size == 8) {
+		const uint8_t *b = v.mv_data;
+
+		for (int i = 0; i < 8; i++)
+			cur = cur << 8 | b[i];
+	} else if (rc == 0) {
+		/* A damaged counter must not block every later batch. */
+		mxc_log_warn("store: progress counter %.*s has %zu bytes, restarting it",
+			     (int)op->klen, (const char *)op->key, v.mv_size);
+	} else if (rc != MDB_NOTFOUND) {
+		return rc;
+	}
+	cur += op->delta;
+	for (int i = 0; i < 8; i++)
+		buf[i] = (uint8_t)(cur >> (56 - 8 * i));
+	v.mv_size = sizeof(buf);
+	v.mv_data = buf;
+	return mdb_put(txn, dbi, &k, &v, 0);
+}
+
+/* One attempt at the batch. @return an LMDB code */
+static int write_once(struct lmdb_kv *kv, const struct mxc__kv_op *ops, size_t n)
+{
+	MDB_txn *txn;
+	int rc;
+
+	rc = mdb_txn_begin(kv->env, NULL, 0, &txn);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n && !rc; i++) {
+		const struct mxc__kv_op *op = &ops[i];
+		MDB_val k = { op->klen, (void *)op->key };
+		MDB_val v = { op->vlen, (void *)op->val };
+		MDB_dbi dbi = kv->dbi[op->db];
+
+		switch (op->kind) {
+		case MXC__KV_PUT_NEW:
+			rc = mdb_put(txn, dbi, &k, &v, MDB_NOOVERWRITE);
+			if (rc == MDB_KEYEXIST)
+				rc = 0; /* committed earlier: first write wins */
+			break;
+		case MXC__KV_PUT:
+			rc = mdb_put(txn, dbi, &k, &v, 0);
+			break;
+		case MXC__KV_ADD_U64:
+			rc = add_u64(txn, dbi, op);
+			break;
+		default:
+			rc = EINVAL;
+			break;
+		}
+	}
+	if (rc) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	/* mdb_txn_commit frees the txn whether or not it succeeds. */
+	return mdb_txn_commit(txn);
+}
+
+/* Doubles the map. No txn of this process may be open: see the file comment. */
+static int grow(struct lmdb_kv *kv)
+{
+	size_t want = kv->mapsize * 2;
+	int rc;
+
+	if (kv->walking) {
+		mxc_log_error("store: map full while a walk is open; cannot grow it now");
+		return MXC_EFULL;
+	}
+	if (kv->mapsize >= MAP_MAX) {
+		mxc_log_error("store: map reached %zu bytes, the most it may grow to",
+			      kv->mapsize);
+		return MXC_EFULL;
+	}
+	if (kv->rtxn) {
+		mdb_txn_abort(kv->rtxn);
+		kv->rtxn = NULL;
+		kv->rtxn_live = false;
+	}
+	rc = mdb_env_set_mapsize(kv->env, want);
+	if (rc)
+		return lmdb_error(rc);
+	mxc_log_debug("store: map grown from %zu to %zu bytes", kv->mapsize, want);
+	kv->mapsize = want;
+	return 0;
+}
+
+static int kv_write(void *p, const struct mxc__kv_op *ops, size_t n)
+{
+	struct lmdb_kv *kv = p;
+	int r;
+
+	if (kv->rdonly)
+		return MXC_EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (mxc_fails_assert(ops[i].db < MXC__DB__COUNT && ops[i].klen > 0))
+			return MXC_EINVAL;
+	/* A reader slot that pins an old snapshot would keep its pages from
+	 * reuse by this commit. */
+	reset_rtxn(kv);
+	for (;;) {
+		r = lmdb_error(write_once(kv, ops, n));
+		if (r != MXC_EFULL)
+			return r;
+		r = grow(kv);
+		if (r)
+			return r;
+	}
+}
+
+static int kv_each(void *p, unsigned db, mxc__kv_each_cb cb, void *arg)
+{
+	struct lmdb_kv *kv = p;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, r;
+
+	if (mxc_fails_assert(db < MXC__DB__COUNT))
+		return MXC_EINVAL;
+	r = begin_read(kv, &txn);
+	if (r)
+		return r;
+	rc = mdb_cursor_open(txn, kv->dbi[db], &cur);
+	if (rc) {
+		mdb_txn_abort(txn);
+		return lmdb_error(rc);
+	}
+	kv->walking++;
+	r = 0;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		r = cb(arg, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
+		if (r)
+			break;
+	}
+	if (!r && rc != MDB_NOTFOUND)
+		r = lmdb_error(rc);
+	kv->walking--;
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return r;
+}
+
+static int kv_count(void *p, unsigned db, uint64_t *n)
+{
+	struct lmdb_kv *kv = p;
+	MDB_stat st;
+	int r;
+
+	if (mxc_fails_assert(db < MXC__DB__COUNT))
+		return MXC_EINVAL;
+	r = live_rtxn(kv);
+	if (r)
+		return r;
+	r = lmdb_error(mdb_stat(kv->rtxn, kv->dbi[db], &st));
+	if (!r)
+		*n = st.ms_entries;
+	return r;
+}
+
+static size_t kv_mapsize(void *p)
+{
+	struct lmdb_kv *kv = p;
+
+	return kv->mapsize;
+}
+
+static const struct mxc__kv_api lmdb_api = {
+	.name = "lmdb",
+	.open = kv_open,
+	.close = kv_close,
+	.get = kv_get,
+	.write = kv_write,
+	.each = kv_each,
+	.count = kv_count,
+	.mapsize = kv_mapsize,
+};
+
+const struct mxc__kv_api *mxc__kv_lmdb(void)
+{
+	return &lmdb_api;
+}
