@@ -35,6 +35,19 @@ int mxc_input_format_parse(const char *s, enum mxc_input_format *out);
 #define MXC_NAME_MAX 253
 
 /**
+ * Longest input line (or zone record, parentheses joined) the readers accept,
+ * in bytes without the line end. A longer one is reported and skipped, and
+ * reading goes on at the next line; memory stays bounded whatever the file.
+ */
+#define MXC_INPUT_LINE_MAX 65536
+
+/**
+ * Invalid lines reported one by one per file; beyond this, they are only
+ * counted and one summary line is logged at the end of the file.
+ */
+#define MXC_INPUT_WARN_MAX 1000
+
+/**
  * Normalise one domain name: trim, strip one trailing dot, convert U-labels
  * to A-labels (libidn2, IDNA 2008 with transitional fallback off), lower
  * case, then check it: labels of 1 to 63 octets, LDH plus '_' only, not all
@@ -67,10 +80,11 @@ struct mxc_input_item {
 
 /** Reader counters. */
 struct mxc_input_stats {
-	uint64_t lines;        /**< lines (or records) read */
+	uint64_t lines;        /**< physical lines read (zone records may span several) */
 	uint64_t names;        /**< names handed out */
 	uint64_t invalid;      /**< lines rejected (reported) */
-	uint64_t duplicates;   /**< consecutive duplicates dropped */
+	uint64_t duplicates;   /**< consecutive duplicates dropped (the further NS records
+				    of one delegation are one name, not duplicates) */
 	uint64_t other_shard;  /**< names of other shards */
 	uint64_t bytes_read;   /**< for progress: bytes consumed so far */
 	uint64_t bytes_total;  /**< sum of the sizes of regular input files, 0 if unknown */
