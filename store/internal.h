@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/util.h"
+
 /** The named databases of a store. */
 enum mxc__kv_db {
 	MXC__DB_DOMAINS = 0,
@@ -95,6 +97,14 @@ struct mxc__kv_api {
 /** The LMDB engine. */
 const struct mxc__kv_api *mxc__kv_lmdb(void);
 
+/** Tag of the empty field that closes every record. */
+#define MXC__TLV_END 0
+
+/**
+ * Append the closing field. @return 0, MXC_ENOMEM or MXC_ETOOBIG
+ */
+int mxc__tlv_put_end(struct mxc_buf *out);
+
 /** A cursor over the tagged fields (u8 tag, u32 length, bytes) of a record. */
 struct mxc__tlv {
 	const uint8_t *p;
@@ -110,8 +120,9 @@ int mxc__tlv_init(struct mxc__tlv *t, const uint8_t *data, size_t len, uint16_t 
 
 /**
  * Step to the next field.
- * @return 1 with @p tag, @p val, @p vlen set; 0 at the end; MXC_ECORRUPT
- *         when a field runs past the end of the data
+ * @return 1 with @p tag, @p val, @p vlen set; 0 at the end field;
+ *         MXC_ECORRUPT when a field runs past the data, the end field is
+ *         missing, or bytes follow it
  */
 int mxc__tlv_next(struct mxc__tlv *t, uint8_t *tag, const uint8_t **val, size_t *vlen);
 

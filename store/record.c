@@ -3,7 +3,10 @@
  * Binary encoding of domain and host records.
  *
  * A record is a u16 schema version followed by tagged fields: u8 tag, u32
- * length, then that many bytes; integers are big-endian. A list is written as
+ * length, then that many bytes; integers are big-endian. An empty field with
+ * tag 0 closes the record, so that a record cut short at a field boundary
+ * (a torn copy, a short read) is detected rather than read as a record with
+ * fewer fields. A list is written as
  * one field per element, so a reader needs no count and an older reader can
  * skip element kinds it does not know. The tags are listed in the two enums
  * below and in store/README.md; a tag number, once used, is never reused for
@@ -88,6 +91,11 @@ static int put_field(struct mxc_buf *out, uint8_t tag, const void *data, size_t 
 	if (!r)
 		r = mxc_buf_append(out, data, len);
 	return r;
+}
+
+int mxc__tlv_put_end(struct mxc_buf *out)
+{
+	return put_field(out, MXC__TLV_END, NULL, 0);
 }
 
 static int put_u64(struct mxc_buf *out, uint8_t tag, uint64_t v)
@@ -209,6 +217,8 @@ static int domain_encode(const struct mxc_domain_rec *r, struct mxc_buf *out)
 		e = put_mx(out, &r->mx[i]);
 	for (uint32_t i = 0; !e && i < r->n_raw; i++)
 		e = put_raw(out, DT_RAW, &r->raw[i]);
+	if (!e)
+		e = mxc__tlv_put_end(out);
 	return e;
 }
 
@@ -245,6 +255,8 @@ static int host_encode(const struct mxc_host_rec *r, struct mxc_buf *out)
 		e = put_addr(out, &r->addrs[i]);
 	for (uint32_t i = 0; !e && i < r->n_raw; i++)
 		e = put_raw(out, HT_RAW, &r->raw[i]);
+	if (!e)
+		e = mxc__tlv_put_end(out);
 	return e;
 }
 
@@ -297,11 +309,17 @@ int mxc__tlv_next(struct mxc__tlv *t, uint8_t *tag, const uint8_t **val, size_t 
 {
 	uint32_t n;
 
-	if (t->left == 0)
-		return 0;
+	/* Running out of bytes before the end field means truncation. */
 	if (t->left < FIELD_HDR)
 		return MXC_ECORRUPT;
 	n = get_u32(t->p + 1);
+	if (t->p[0] == MXC__TLV_END) {
+		/* The end field is empty and last: anything else is damage. */
+		if (n != 0 || t->left != FIELD_HDR)
+			return MXC_ECORRUPT;
+		t->left = 0;
+		return 0;
+	}
 	if (n > t->left - FIELD_HDR)
 		return MXC_ECORRUPT;
 	*tag = t->p[0];

@@ -9,9 +9,11 @@
  * newer build can read an older store, and refuses a store it does not know.
  *
  * Encoding: version (u16), then a sequence of tagged fields (u8 tag, u32
- * length, bytes), integers big-endian. Unknown tags are skipped, so fields can
- * be added without a schema bump. The decoder treats its input as hostile: it
- * is fuzzed.
+ * length, bytes), integers big-endian, closed by an empty field with tag 0 so
+ * that truncation is always detected. Unknown tags are skipped, so fields can
+ * be added without a schema bump. A list is one field per element. The
+ * decoder treats its input as hostile: it is fuzzed. store/README.md has the
+ * table of tags.
  */
 #ifndef MXC_STORE_RECORD_H
 #define MXC_STORE_RECORD_H

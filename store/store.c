@@ -392,6 +392,8 @@ static int run_encode(const struct mxc_run_info *ri, struct mxc_buf *b)
 		r = run_put_str(b, RT_SHARD, ri->shard, sizeof(ri->shard));
 	if (!r)
 		r = run_put_str(b, RT_ARGS, ri->args, sizeof(ri->args));
+	if (!r)
+		r = mxc__tlv_put_end(b);
 	return r;
 }
 
