@@ -178,6 +178,7 @@ static const char *idn2_reason(int rc)
 	case IDN2_TOO_BIG_DOMAIN:
 		return "name longer than 253";
 	case IDN2_TOO_BIG_LABEL:
+	case IDN2_PUNYCODE_BIG_OUTPUT: /* libidn2 encodes into a 63-octet buffer */
 		return "label longer than 63";
 	case IDN2_DISALLOWED:
 	case IDN2_UNASSIGNED:
@@ -282,10 +283,19 @@ int mxc_name_normalize(const char *in, size_t len, char *out, const char **why)
 	if (ascii)
 		return ascii_pass(in, len, out, why);
 
-	/* Structural checks first: libidn2 is more lenient about empty labels. */
-	for (size_t i = 0; i + 1 < len; i++) {
-		if (in[i] == '.' && in[i + 1] == '.') {
+	/*
+	 * Structural and ASCII checks first: libidn2 is more lenient about
+	 * empty labels, and its reason for a stray space or '$' is confusing.
+	 */
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (i + 1 < len && c == '.' && in[i + 1] == '.') {
 			*why = "empty label";
+			return MXC_ENAME;
+		}
+		if (c < 0x80 && byte_class(c) == C_BAD) {
+			*why = "invalid character";
 			return MXC_ENAME;
 		}
 	}
