@@ -30,9 +30,14 @@
  *   lazily on the next lookup, which then sees the new commit.
  * - MDB_NOTLS, so the cached read transaction and an each() walk can be open
  *   at once in the same thread.
- * - A writer takes flock(LOCK_EX) on data.mdb: two scans writing one store
- *   would each skip only what they themselves wrote. Readers (export) take no
- *   such lock and work beside a running scan through LMDB's MVCC.
+ * - A writer takes flock(LOCK_EX) on the directory before LMDB opens it:
+ *   two scans writing one store would each skip only what they themselves
+ *   wrote. The lock is on the directory, not on an LMDB file, because LMDB
+ *   keeps POSIX record locks on lock.mdb, and closing any descriptor of that
+ *   file in this process would drop them. Being taken first, it also keeps
+ *   this process from opening one environment twice, which LMDB forbids.
+ *   Readers (export) take no such lock and work beside a running scan
+ *   through LMDB's MVCC.
  * - Read-only opening must not create files: a missing directory or data.mdb
  *   is an error, and when lock.mdb is absent (a copied store) the environment
  *   is opened with MDB_NOLOCK instead of creating one; that is safe because
@@ -41,6 +46,7 @@
  * Every LMDB return code is translated in lmdb_error() and nowhere else.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <lmdb.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -48,6 +54,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "common/alloc.h"
 #include "common/error.h"
@@ -74,6 +81,8 @@ struct lmdb_kv {
 	unsigned walking;   /* each() read txns open now */
 	size_t mapsize;
 	bool rdonly;
+	bool opened;        /* mdb_env_open succeeded */
+	int dir_fd;         /* the directory, flock'ed by a writer; -1 otherwise */
 };
 
 /*
@@ -229,8 +238,8 @@ static int open_dbs(struct lmdb_kv *kv, const char *dir, char *errmsg, size_t er
 			return r;
 		}
 	}
-	/* Handles opened in a read-only txn stay valid after it ends (LMDB). */
-	rc = kv->rdonly ? (mdb_txn_abort(txn), 0) : mdb_txn_commit(txn);
+	/* Committed even when read-only: an aborted txn closes its handles. */
+	rc = mdb_txn_commit(txn);
 	if (rc) {
 		r = lmdb_error(rc);
 		snprintf(errmsg, errlen, "store %s: %s", dir, mdb_strerror(rc));
@@ -248,7 +257,7 @@ static int kv_open(void **out, const char *dir, unsigned flags, size_t mapsize,
 	unsigned env_flags = 0;
 	MDB_envinfo info;
 	off_t data_size;
-	int rc, r, fd;
+	int rc, r;
 
 	*out = NULL;
 	r = prepare_dir(dir, flags, &env_flags, &data_size, errmsg, errlen);
@@ -257,6 +266,7 @@ static int kv_open(void **out, const char *dir, unsigned flags, size_t mapsize,
 	kv = mxc_calloc(1, sizeof(*kv));
 	if (!kv)
 		return MXC_ENOMEM;
+	kv->dir_fd = -1;
 	kv->rdonly = (flags & MXC_STORE_RDONLY) != 0;
 	kv->mapsize = mapsize ? mapsize : MAP_DEFAULT;
 	if (kv->mapsize < MAP_MIN)
@@ -265,6 +275,20 @@ static int kv_open(void **out, const char *dir, unsigned flags, size_t mapsize,
 	while (kv->mapsize <= (size_t)data_size && kv->mapsize < MAP_MAX)
 		kv->mapsize *= 2;
 
+	if (!kv->rdonly) {
+		kv->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (kv->dir_fd < 0 || flock(kv->dir_fd, LOCK_EX | LOCK_NB) != 0) {
+			r = errno == EWOULDBLOCK ? MXC_EEXIST : -errno;
+			if (r == MXC_EEXIST)
+				snprintf(errmsg, errlen,
+					 "store %s is in use by another writer (another scan?)",
+					 dir);
+			else
+				snprintf(errmsg, errlen, "cannot lock store %s: %s", dir,
+					 mxc_strerror(r));
+			goto fail;
+		}
+	}
 	rc = mdb_env_create(&kv->env);
 	if (!rc)
 		rc = mdb_env_set_maxdbs(kv->env, MXC__DB__COUNT);
@@ -277,18 +301,10 @@ static int kv_open(void **out, const char *dir, unsigned flags, size_t mapsize,
 		snprintf(errmsg, errlen, "cannot open store %s: %s", dir, mdb_strerror(rc));
 		goto fail;
 	}
+	kv->opened = true;
 	/* LMDB may have enlarged the map to fit the file. */
 	if (mdb_env_info(kv->env, &info) == 0)
 		kv->mapsize = info.me_mapsize;
-	if (!kv->rdonly) {
-		rc = mdb_env_get_fd(kv->env, &fd);
-		if (!rc && flock(fd, LOCK_EX | LOCK_NB) != 0) {
-			r = errno == EWOULDBLOCK ? MXC_EEXIST : -errno;
-			snprintf(errmsg, errlen,
-				 "store %s is in use by another writer (another scan?)", dir);
-			goto fail;
-		}
-	}
 	r = open_dbs(kv, dir, errmsg, errlen);
 	if (r)
 		goto fail;
@@ -310,11 +326,13 @@ static int kv_close(void *p)
 		mdb_txn_abort(kv->rtxn);
 	if (kv->env) {
 		/* NOMETASYNC left the last meta page unsynced: sync it now. */
-		if (!kv->rdonly)
+		if (kv->opened && !kv->rdonly)
 			r = lmdb_error(mdb_env_sync(kv->env, 1));
-		/* Closing the environment closes data.mdb and drops the flock. */
 		mdb_env_close(kv->env);
 	}
+	/* Only now may another writer come in. */
+	if (kv->dir_fd >= 0)
+		close(kv->dir_fd);
 	mxc_free(kv);
 	return r;
 }
