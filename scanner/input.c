@@ -261,6 +261,12 @@ static int lr_next(struct linereader *lr, char **line, size_t *len)
 
 		if (nl) {
 			lr->start += (size_t)(nl - p) + 1;
+			if (!lr->skipping && (size_t)(nl - p) > MXC_INPUT_LINE_MAX) {
+				/* A long line that happened to arrive in one read. */
+				*line = p;
+				*len = EXCERPT_MAX;
+				return 2;
+			}
 			if (lr->skipping) {
 				lr->skipping = false;
 				*line = lr->excerpt;
@@ -328,16 +334,17 @@ static int emit(struct mxc_input *in, const char *name, uint64_t rank, uint64_t 
 
 /* Normalise, report on failure, emit on success. */
 static int name_out(struct mxc_input *in, const char *s, size_t len, uint64_t rank,
-		    const char *text, size_t text_len, struct mxc_input_item *item)
+		    uint64_t line, const char *text, size_t text_len,
+		    struct mxc_input_item *item)
 {
 	char name[MXC_NAME_MAX + 1];
 	const char *why;
 
 	if (mxc_name_normalize(s, len, name, &why) != 0) {
-		report(in, in->line, why, text, text_len);
+		report(in, line, why, text, text_len);
 		return 0;
 	}
-	return emit(in, name, rank, in->line, item);
+	return emit(in, name, rank, line, item);
 }
 
 /* ------------------------------------------------------------------ */
@@ -363,7 +370,7 @@ static int list_line(struct mxc_input *in, char *line, size_t len,
 			return 0;
 		}
 	}
-	return name_out(in, line + s, e - s, 0, line, len, item);
+	return name_out(in, line + s, e - s, 0, in->line, line, len, item);
 }
 
 /* ------------------------------------------------------------------ */
@@ -451,7 +458,7 @@ static int csv_line(struct mxc_input *in, char *line, size_t len,
 		report(in, in->line, err, line, len);
 		return 0;
 	}
-	return name_out(in, dom, dom_len, rank, line, len, item);
+	return name_out(in, dom, dom_len, rank, in->line, line, len, item);
 }
 
 /* ------------------------------------------------------------------ */
@@ -603,7 +610,7 @@ static bool below_apex(struct mxc_input *in, const char *owner, size_t olen)
 }
 
 /* An NS owner (absolute, lower case): the name of a delegation or nothing. */
-static int ns_owner(struct mxc_input *in, const char *owner, size_t olen,
+static int ns_owner(struct mxc_input *in, const char *owner, size_t olen, uint64_t line,
 		    const char *text, size_t tlen, struct mxc_input_item *item)
 {
 	struct zone_state *z = &in->z;
@@ -615,7 +622,7 @@ static int ns_owner(struct mxc_input *in, const char *owner, size_t olen,
 		return 0;
 	set_text(z->last_ns, &z->last_ns_len, owner, olen);
 	z->have_last_ns = true;
-	return name_out(in, owner, olen, 0, text, tlen, item);
+	return name_out(in, owner, olen, 0, line, text, tlen, item);
 }
 
 /* $ORIGIN, $TTL and the directives we refuse. */
@@ -729,6 +736,12 @@ static int slow_record(struct mxc_input *in, char *text, size_t len, uint64_t li
 		return 0;
 	}
 	type = ldns_rr_get_type(rr);
+	/* ldns accepts an empty RDATA (it has uses in dynamic updates); we do not. */
+	if (type == LDNS_RR_TYPE_NS && ldns_rr_rd_count(rr) != 1) {
+		ldns_rr_free(rr);
+		report(in, line, "NS record without exactly one name server", text, len);
+		return 0;
+	}
 	if (dname_text(ldns_rr_owner(rr), z->prev, &olen) != 0) {
 		report(in, line, "owner name too long", text, len);
 		z->have_prev = false;
@@ -738,7 +751,7 @@ static int slow_record(struct mxc_input *in, char *text, size_t len, uint64_t li
 		if (type == LDNS_RR_TYPE_SOA && z->apex_src != APEX_SOA)
 			set_apex(z, z->prev, olen, APEX_SOA);
 		else if (type == LDNS_RR_TYPE_NS)
-			ret = ns_owner(in, z->prev, z->prev_len, text, len, item);
+			ret = ns_owner(in, z->prev, z->prev_len, line, text, len, item);
 	}
 	ldns_rr_free(rr);
 	return ret;
@@ -866,7 +879,7 @@ static int fast_record(struct mxc_input *in, char *line, size_t len,
 		return 0;
 	if (ft == FT_NS && next_tok(line, len, &pos, &rd, &rdlen) &&
 	    !next_tok(line, len, &pos, &rd, &rdlen))
-		return ns_owner(in, z->prev, z->prev_len, line, len, item);
+		return ns_owner(in, z->prev, z->prev_len, in->line, line, len, item);
 	/* SOA, an unknown type, a malformed NS: ldns decides and explains. */
 	rec_start(in, line);
 	rec_append(z, line, len);
