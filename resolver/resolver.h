@@ -83,6 +83,7 @@ struct mxc_resolver_opts {
 	uint32_t cache_max_ttl;     /**< cap on positive TTLs, seconds */
 	uint32_t cache_neg_ttl;     /**< cap on negative (NXDOMAIN/NODATA) TTLs, seconds */
 	uint32_t cache_servfail_ttl;/**< how long SERVFAIL is remembered; 0 = not cached */
+	bool udp_recvmmsg;          /**< read UDP in recvmmsg batches (libuv UV_UDP_RECVMMSG) */
 };
 
 /** Fill @p o with defaults (no upstreams). */
