@@ -1,1 +1,561 @@
-/* placeholder: being written */
+/**
+ * \file
+ * Exports of the store as CSV (RFC 4180) and JSON Lines, one row per domain
+ * or one row per (mail host, address, port 25).
+ *
+ * Rows are produced inside the store's ordered walk, one record at a time,
+ * and each row is built in a reusable buffer and written with one fwrite, so
+ * an export of a whole TLD needs memory for one record, not for the zone.
+ *
+ * Both formats carry the same columns in the same order (the tables below
+ * are the single source of truth for names and order):
+ *
+ * - CSV: a header row, then one line per row. Lines end in LF, not the CRLF
+ *   RFC 4180 shows: every reader people use (pandas, DuckDB, Spark, R,
+ *   spreadsheets) takes both, and LF keeps the files friendly to Unix tools.
+ *   A field is quoted, with quotes doubled, only when it holds a comma, a
+ *   quote, CR or LF; empty means "none" or "not measured yet". Bytes are
+ *   written as they are.
+ * - JSON Lines: one object per line with every column as a key. Each column
+ *   has a fixed JSON type so that loaders infer one type per column: port is
+ *   a number, everything else a string ("" when empty), never null. Strings
+ *   are escaped per RFC 8259; valid UTF-8 passes through, control
+ *   characters become \u escapes, and a byte that is not part of valid UTF-8
+ *   (banners and TXT data are arbitrary bytes) is written as \u00XX, i.e.
+ *   read as Latin-1, so the output is always valid UTF-8 JSON.
+ * - Parquet is not in this build yet (MXC_ENOTSUP).
+ *
+ * The TLSA column is computed from the raw TLSA answer kept in the host
+ * record, parsed with ldns; a message that does not parse is a finding about
+ * the server (left empty here), not an export error.
+ */
+#include "analysis/export.h"
+
+#include <arpa/inet.h>
+#include <ldns/ldns.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/util.h"
+
+/* Rows can hold up to 1024 TLSA records of 64 KiB of hex: bound them well
+ * above that, but bound them. */
+#define ROW_MAX ((size_t)256 << 20)
+#define MAX_COLS 32
+#define SMTP_PORT "25"
+
+/** A column: its name and whether JSON writes it as a number. */
+struct column {
+	const char *name;
+	bool number;
+};
+
+enum dom_col {
+	DC_DOMAIN, DC_TLD, DC_RUN_ID, DC_SCANNED_AT, DC_MX_STATUS, DC_MX_HOSTS,
+	DC_DNSSEC, DC_DNSSEC_REASON, DC_STARTTLS, DC_TLS_VERSION_MIN, DC_PKIX, DC_DANE,
+	DC_MTA_STS_TXT, DC_MTA_STS_ID, DC_MTA_STS_POLICY, DC_MTA_STS_ERROR,
+	DC_MTA_STS_MODE, DC_MTA_STS_MAX_AGE, DC_MTA_STS_MX_MATCH, DC_TLS_RPT,
+	DC_TLS_RPT_RUA, DC_SPF, DC_DMARC, DC_DOWNGRADE_EXPOSURE, DC_ISSUES, DC__COUNT
+};
+
+static const struct column dom_cols[DC__COUNT] = {
+	[DC_DOMAIN] = { "domain", false },
+	[DC_TLD] = { "tld", false },
+	[DC_RUN_ID] = { "run_id", false },
+	[DC_SCANNED_AT] = { "scanned_at", false },
+	[DC_MX_STATUS] = { "mx_status", false },
+	[DC_MX_HOSTS] = { "mx_hosts", false },
+	[DC_DNSSEC] = { "dnssec", false },
+	[DC_DNSSEC_REASON] = { "dnssec_reason", false },
+	[DC_STARTTLS] = { "starttls", false },
+	[DC_TLS_VERSION_MIN] = { "tls_version_min", false },
+	[DC_PKIX] = { "pkix", false },
+	[DC_DANE] = { "dane", false },
+	[DC_MTA_STS_TXT] = { "mta_sts_txt", false },
+	[DC_MTA_STS_ID] = { "mta_sts_id", false },
+	[DC_MTA_STS_POLICY] = { "mta_sts_policy", false },
+	[DC_MTA_STS_ERROR] = { "mta_sts_error", false },
+	[DC_MTA_STS_MODE] = { "mta_sts_mode", false },
+	[DC_MTA_STS_MAX_AGE] = { "mta_sts_max_age", false },
+	[DC_MTA_STS_MX_MATCH] = { "mta_sts_mx_match", false },
+	[DC_TLS_RPT] = { "tls_rpt", false },
+	[DC_TLS_RPT_RUA] = { "tls_rpt_rua", false },
+	[DC_SPF] = { "spf", false },
+	[DC_DMARC] = { "dmarc", false },
+	[DC_DOWNGRADE_EXPOSURE] = { "downgrade_exposure", false },
+	[DC_ISSUES] = { "issues", false },
+};
+
+enum host_col {
+	HC_MX_HOST, HC_IP, HC_PORT, HC_STATUS, HC_BANNER, HC_STARTTLS_OFFERED,
+	HC_STRIPPING_EVIDENCE, HC_TLS_VERSION, HC_CIPHER, HC_CERT_SHA256, HC_SPKI_SHA256,
+	HC_ISSUER, HC_NOT_BEFORE, HC_NOT_AFTER, HC_CERT_NAMES, HC_PKIX_VALID,
+	HC_PKIX_ERROR, HC_TLSA_RECORDS, HC_TLSA_DNSSEC, HC_DANE_RESULT, HC_PROBED_AT,
+	HC__COUNT
+};
+
+static const struct column host_cols[HC__COUNT] = {
+	[HC_MX_HOST] = { "mx_host", false },
+	[HC_IP] = { "ip", false },
+	[HC_PORT] = { "port", true },
+	[HC_STATUS] = { "status", false },
+	[HC_BANNER] = { "banner", false },
+	[HC_STARTTLS_OFFERED] = { "starttls_offered", false },
+	[HC_STRIPPING_EVIDENCE] = { "stripping_evidence", false },
+	[HC_TLS_VERSION] = { "tls_version", false },
+	[HC_CIPHER] = { "cipher", false },
+	[HC_CERT_SHA256] = { "cert_sha256", false },
+	[HC_SPKI_SHA256] = { "spki_sha256", false },
+	[HC_ISSUER] = { "issuer", false },
+	[HC_NOT_BEFORE] = { "not_before", false },
+	[HC_NOT_AFTER] = { "not_after", false },
+	[HC_CERT_NAMES] = { "cert_names", false },
+	[HC_PKIX_VALID] = { "pkix_valid", false },
+	[HC_PKIX_ERROR] = { "pkix_error", false },
+	[HC_TLSA_RECORDS] = { "tlsa_records", false },
+	[HC_TLSA_DNSSEC] = { "tlsa_dnssec", false },
+	[HC_DANE_RESULT] = { "dane_result", false },
+	[HC_PROBED_AT] = { "probed_at", false },
+};
+
+_Static_assert(DC__COUNT <= MAX_COLS && HC__COUNT <= MAX_COLS, "raise MAX_COLS");
+
+/** One export in progress. */
+struct exporter {
+	FILE *out;
+	enum mxc_export_format fmt;
+	const struct column *cols;
+	size_t ncols;
+	uint64_t rows;
+	struct mxc_buf line; /* the row being built */
+	struct mxc_buf list; /* a ';'-joined list column (mx_hosts, tlsa_records) */
+};
+
+int mxc_export_what_parse(const char *s, enum mxc_export_what *out)
+{
+	if (!s)
+		return MXC_EINVAL;
+	if (strcmp(s, "domains") == 0)
+		*out = MXC_EXPORT_DOMAINS;
+	else if (strcmp(s, "hosts") == 0)
+		*out = MXC_EXPORT_HOSTS;
+	else
+		return MXC_EINVAL;
+	return 0;
+}
+
+int mxc_export_format_parse(const char *s, enum mxc_export_format *out)
+{
+	if (!s)
+		return MXC_EINVAL;
+	if (strcmp(s, "csv") == 0)
+		*out = MXC_EXPORT_CSV;
+	else if (strcmp(s, "jsonl") == 0)
+		*out = MXC_EXPORT_JSONL;
+	else if (strcmp(s, "parquet") == 0)
+		*out = MXC_EXPORT_PARQUET;
+	else
+		return MXC_EINVAL;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Field encoders                                                           */
+
+static int put_str(struct mxc_buf *b, const char *s)
+{
+	return mxc_buf_append(b, s, strlen(s));
+}
+
+static int csv_field(struct mxc_buf *b, const char *s)
+{
+	int r = 0;
+
+	if (!strpbrk(s, ",\"\r\n"))
+		return put_str(b, s);
+	r = mxc_buf_append_u8(b, '"');
+	for (const char *p = s; !r && *p; p++) {
+		if (*p == '"')
+			r = mxc_buf_append_u8(b, '"');
+		if (!r)
+			r = mxc_buf_append_u8(b, (uint8_t)*p);
+	}
+	if (!r)
+		r = mxc_buf_append_u8(b, '"');
+	return r;
+}
+
+/*
+ * Length of the valid UTF-8 sequence at @p p (RFC 3629: no overlongs, no
+ * surrogates, nothing above U+10FFFF), or 0 when it is not one.
+ */
+static size_t utf8_len(const uint8_t *p)
+{
+	uint8_t c = p[0];
+	size_t n;
+	uint8_t lo = 0x80, hi = 0xbf;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	/* A NUL terminator fails the range test, so this never reads past it. */
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+static int json_escape_byte(struct mxc_buf *b, uint8_t c)
+{
+	static const char hex[] = "0123456789abcdef";
+	char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+
+	switch (c) {
+	case '"':
+		return put_str(b, "\\\"");
+	case '\\':
+		return put_str(b, "\\\\");
+	case '\n':
+		return put_str(b, "\\n");
+	case '\r':
+		return put_str(b, "\\r");
+	case '\t':
+		return put_str(b, "\\t");
+	case '\b':
+		return put_str(b, "\\b");
+	case '\f':
+		return put_str(b, "\\f");
+	default:
+		return mxc_buf_append(b, esc, sizeof(esc));
+	}
+}
+
+static int json_string(struct mxc_buf *b, const char *s)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	int r = mxc_buf_append_u8(b, '"');
+
+	while (!r && *p) {
+		size_t n;
+
+		if (*p < 0x20 || *p == '"' || *p == '\\' || *p == 0x7f) {
+			r = json_escape_byte(b, *p++);
+		} else if (*p < 0x80) {
+			r = mxc_buf_append_u8(b, *p++);
+		} else if ((n = utf8_len(p)) > 0) {
+			r = mxc_buf_append(b, p, n);
+			p += n;
+		} else {
+			/* Not UTF-8: the byte as the Latin-1 code point. */
+			r = json_escape_byte(b, *p++);
+		}
+	}
+	if (!r)
+		r = mxc_buf_append_u8(b, '"');
+	return r;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Rows                                                                     */
+
+static int write_line(struct exporter *ex)
+{
+	if (fwrite(ex->line.data, 1, ex->line.len, ex->out) != ex->line.len)
+		return MXC_EIO;
+	return 0;
+}
+
+static int write_header(struct exporter *ex)
+{
+	int r = 0;
+
+	if (ex->fmt != MXC_EXPORT_CSV)
+		return 0;
+	mxc_buf_reset(&ex->line);
+	for (size_t i = 0; !r && i < ex->ncols; i++) {
+		if (i)
+			r = mxc_buf_append_u8(&ex->line, ',');
+		if (!r)
+			r = csv_field(&ex->line, ex->cols[i].name);
+	}
+	if (!r)
+		r = mxc_buf_append_u8(&ex->line, '\n');
+	return r ? r : write_line(ex);
+}
+
+/* Writes one row; NULL values are empty. */
+static int write_row(struct exporter *ex, const char *const *val)
+{
+	struct mxc_buf *b = &ex->line;
+	int r = 0;
+
+	mxc_buf_reset(b);
+	if (ex->fmt == MXC_EXPORT_JSONL)
+		r = mxc_buf_append_u8(b, '{');
+	for (size_t i = 0; !r && i < ex->ncols; i++) {
+		const char *v = val[i] ? val[i] : "";
+
+		if (ex->fmt == MXC_EXPORT_CSV) {
+			if (i)
+				r = mxc_buf_append_u8(b, ',');
+			if (!r)
+				r = csv_field(b, v);
+			continue;
+		}
+		if (i)
+			r = mxc_buf_append_u8(b, ',');
+		if (!r)
+			r = json_string(b, ex->cols[i].name);
+		if (!r)
+			r = mxc_buf_append_u8(b, ':');
+		/* Number columns hold values we made, always digits. */
+		if (!r)
+			r = ex->cols[i].number && v[0] ? put_str(b, v) : json_string(b, v);
+	}
+	if (!r && ex->fmt == MXC_EXPORT_JSONL)
+		r = mxc_buf_append_u8(b, '}');
+	if (!r)
+		r = mxc_buf_append_u8(b, '\n');
+	if (!r)
+		r = write_line(ex);
+	if (!r)
+		ex->rows++;
+	return r;
+}
+
+/* The last label of a name, or the whole name when it has one label. */
+static const char *tld_of(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+
+	return dot ? dot + 1 : name;
+}
+
+static int mx_cmp(const void *a, const void *b)
+{
+	const struct mxc_mx *x = *(const struct mxc_mx *const *)a;
+	const struct mxc_mx *y = *(const struct mxc_mx *const *)b;
+
+	if (x->pref != y->pref)
+		return x->pref < y->pref ? -1 : 1;
+	return strcmp(x->host, y->host);
+}
+
+/* "pref:host;..." by preference, then name, into ex->list (NUL-ended). */
+static int mx_hosts(struct exporter *ex, const struct mxc_domain_rec *d)
+{
+	const struct mxc_mx **order;
+	char pref[8];
+	int r = 0;
+
+	mxc_buf_reset(&ex->list);
+	if (d->n_mx == 0)
+		return mxc_buf_append_u8(&ex->list, 0);
+	/* Records are stored sorted; sort anyway, so that the column does not
+	 * depend on what every writer got right. */
+	order = mxc_malloc(d->n_mx * sizeof(*order));
+	if (!order)
+		return MXC_ENOMEM;
+	for (uint32_t i = 0; i < d->n_mx; i++)
+		order[i] = &d->mx[i];
+	qsort(order, d->n_mx, sizeof(*order), mx_cmp);
+	for (uint32_t i = 0; !r && i < d->n_mx; i++) {
+		snprintf(pref, sizeof(pref), "%u", (unsigned)order[i]->pref);
+		if (i)
+			r = mxc_buf_append_u8(&ex->list, ';');
+		if (!r)
+			r = put_str(&ex->list, pref);
+		if (!r)
+			r = mxc_buf_append_u8(&ex->list, ':');
+		if (!r)
+			r = put_str(&ex->list, order[i]->host);
+	}
+	if (!r)
+		r = mxc_buf_append_u8(&ex->list, 0);
+	mxc_free(order);
+	return r;
+}
+
+static int domain_row(void *arg, const struct mxc_domain_rec *d)
+{
+	struct exporter *ex = arg;
+	const char *val[MAX_COLS] = { 0 };
+	char when[21];
+	int r;
+
+	r = mx_hosts(ex, d);
+	if (r)
+		return r;
+	mxc_rfc3339(d->scanned_at, when);
+	val[DC_DOMAIN] = d->domain;
+	val[DC_TLD] = tld_of(d->domain);
+	val[DC_RUN_ID] = d->run_id;
+	val[DC_SCANNED_AT] = when;
+	val[DC_MX_STATUS] = mxc_mx_status_name((enum mxc_mx_status)d->mx_status);
+	val[DC_MX_HOSTS] = (const char *)ex->list.data;
+	return write_row(ex, val);
+}
+
+/*
+ * The one place where ldns status codes meet ours. Only allocation failure
+ * is our error; anything else means the stored message did not parse.
+ */
+static int ldns_error(ldns_status st)
+{
+	if (st == LDNS_STATUS_OK)
+		return 0;
+	if (st == LDNS_STATUS_MEM_ERR)
+		return MXC_ENOMEM;
+	mxc_log_debug("export: stored answer does not parse: %s", ldns_get_errorstr_by_id(st));
+	return MXC_EPARSE;
+}
+
+/* Appends "usage selector mtype hex" for one TLSA RR; skips malformed ones. */
+static int tlsa_text(struct mxc_buf *b, const ldns_rr *rr)
+{
+	static const char hex[] = "0123456789abcdef";
+	char head[16];
+	const ldns_rdf *f[4];
+	const uint8_t *d;
+	size_t n;
+	int r;
+
+	if (ldns_rr_rd_count(rr) != 4)
+		return 0;
+	for (int i = 0; i < 4; i++) {
+		f[i] = ldns_rr_rdf(rr, (size_t)i);
+		if (!f[i] || (i < 3 && ldns_rdf_size(f[i]) != 1))
+			return 0;
+	}
+	snprintf(head, sizeof(head), "%u %u %u ", ldns_rdf_data(f[0])[0],
+		 ldns_rdf_data(f[1])[0], ldns_rdf_data(f[2])[0]);
+	r = b->len ? mxc_buf_append_u8(b, ';') : 0;
+	if (!r)
+		r = put_str(b, head);
+	d = ldns_rdf_data(f[3]);
+	n = ldns_rdf_size(f[3]);
+	for (size_t i = 0; !r && i < n; i++) {
+		char x[2] = { hex[d[i] >> 4], hex[d[i] & 15] };
+
+		r = mxc_buf_append(b, x, 2);
+	}
+	return r;
+}
+
+/* The TLSA RRs of the host's raw TLSA answers, ';'-joined into ex->list. */
+static int tlsa_records(struct exporter *ex, const struct mxc_host_rec *h)
+{
+	int r = 0;
+
+	mxc_buf_reset(&ex->list);
+	for (uint32_t i = 0; !r && i < h->n_raw; i++) {
+		const struct mxc_raw_answer *a = &h->raw[i];
+		ldns_pkt *pkt = NULL;
+		ldns_rr_list *ans;
+
+		if (a->qtype != LDNS_RR_TYPE_TLSA || !a->wire || a->wire_len == 0)
+			continue;
+		r = ldns_error(ldns_wire2pkt(&pkt, a->wire, a->wire_len));
+		if (r == MXC_EPARSE) {
+			r = 0; /* a finding about the server, not our failure */
+			continue;
+		}
+		if (r)
+			break;
+		ans = ldns_pkt_answer(pkt);
+		for (size_t j = 0; !r && ans && j < ldns_rr_list_rr_count(ans); j++) {
+			const ldns_rr *rr = ldns_rr_list_rr(ans, j);
+
+			if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_TLSA)
+				r = tlsa_text(&ex->list, rr);
+		}
+		ldns_pkt_free(pkt);
+	}
+	if (!r)
+		r = mxc_buf_append_u8(&ex->list, 0);
+	return r;
+}
+
+static int host_row(void *arg, const struct mxc_host_rec *h)
+{
+	struct exporter *ex = arg;
+	const char *val[MAX_COLS] = { 0 };
+	char ip[INET6_ADDRSTRLEN];
+	int r;
+
+	r = tlsa_records(ex, h);
+	if (r)
+		return r;
+	val[HC_MX_HOST] = h->host;
+	val[HC_PORT] = SMTP_PORT;
+	val[HC_TLSA_RECORDS] = (const char *)ex->list.data;
+	/* A host without addresses still gets its row, with no ip. */
+	if (h->n_addr == 0)
+		return write_row(ex, val);
+	for (uint32_t i = 0; !r && i < h->n_addr; i++) {
+		const struct mxc_addr *a = &h->addrs[i];
+		int af = a->family == 4 ? AF_INET : AF_INET6;
+
+		if (!inet_ntop(af, a->addr, ip, sizeof(ip)))
+			return -errno;
+		val[HC_IP] = ip;
+		r = write_row(ex, val);
+	}
+	return r;
+}
+
+static void on_corrupt(void *arg, const char *db, const char *key, int err)
+{
+	mxc_log_warn("export: skipping %s record \"%s\": %s", db, key, mxc_strerror(err));
+}
+
+int mxc_export(struct mxc_store *s, enum mxc_export_what what, enum mxc_export_format fmt,
+	       FILE *out, uint64_t *rows)
+{
+	struct exporter ex = { .out = out, .fmt = fmt };
+	int r;
+
+	if (rows)
+		*rows = 0;
+	if (fmt == MXC_EXPORT_PARQUET)
+		return MXC_ENOTSUP;
+	if (!s || !out || (fmt != MXC_EXPORT_CSV && fmt != MXC_EXPORT_JSONL) ||
+	    (what != MXC_EXPORT_DOMAINS && what != MXC_EXPORT_HOSTS))
+		return MXC_EINVAL;
+	ex.cols = what == MXC_EXPORT_DOMAINS ? dom_cols : host_cols;
+	ex.ncols = what == MXC_EXPORT_DOMAINS ? DC__COUNT : HC__COUNT;
+	mxc_buf_init(&ex.line, ROW_MAX);
+	mxc_buf_init(&ex.list, ROW_MAX);
+
+	r = write_header(&ex);
+	if (!r && what == MXC_EXPORT_DOMAINS)
+		r = mxc_store_each_domain(s, domain_row, on_corrupt, &ex);
+	else if (!r)
+		r = mxc_store_each_host(s, host_row, on_corrupt, &ex);
+	if (fflush(out) != 0 || ferror(out))
+		r = r ? r : MXC_EIO;
+	mxc_buf_free(&ex.line);
+	mxc_buf_free(&ex.list);
+	if (rows)
+		*rows = ex.rows;
+	return r;
+}
