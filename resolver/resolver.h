@@ -130,8 +130,14 @@ struct mxc_resolver_stats {
 struct mxc_resolver;
 
 /**
- * Create a resolver on @p loop.
+ * Create a resolver on @p loop. Its UDP sockets do not keep the loop alive
+ * by themselves: uv_run() returns once nothing is pending.
+ * @param loop the loop everything runs on
+ * @param opts settings; the upstreams are copied
+ * @param out the new resolver; close it with mxc_resolver_close()
  * @return 0, MXC_EINVAL (no upstreams, bad option), MXC_ENOMEM or -errno
+ *         (a socket could not be opened; handles already opened are closed
+ *         and freed when the loop next runs)
  */
 int mxc_resolver_new(uv_loop_t *loop, const struct mxc_resolver_opts *opts,
 		     struct mxc_resolver **out);
