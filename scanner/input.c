@@ -565,6 +565,7 @@ static enum fast_type classify_type(const char *tok, size_t tlen)
 		"DS", "RRSIG", "NSEC", "NSEC3", "A", "AAAA", "DNSKEY", "NSEC3PARAM",
 		"TXT", "CNAME", "MX", "CDS", "CDNSKEY", "ZONEMD", "SRV", "CAA",
 	};
+	ldns_rr_type t;
 	char buf[32];
 
 	if (tok_is(tok, tlen, "NS"))
@@ -579,7 +580,11 @@ static enum fast_type classify_type(const char *tok, size_t tlen)
 		return FT_UNKNOWN;
 	memcpy(buf, tok, tlen);
 	buf[tlen] = '\0';
-	return ldns_get_rr_type_by_name(buf) != 0 ? FT_OTHER : FT_UNKNOWN;
+	t = ldns_get_rr_type_by_name(buf);
+	/* "TYPE2" is NS in RFC 3597 syntax: let ldns parse it properly. */
+	if (t == 0 || t == LDNS_RR_TYPE_NS || t == LDNS_RR_TYPE_SOA)
+		return FT_UNKNOWN;
+	return FT_OTHER;
 }
 
 static void set_apex(struct zone_state *z, const char *name, size_t len,

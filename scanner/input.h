@@ -28,7 +28,12 @@ enum mxc_input_format {
 	MXC_INPUT_CSV,      /**< "rank,domain" lines; a header line is allowed */
 };
 
-/** Parse "list", "zone", "csv" (or "auto"). @return 0 or MXC_EINVAL */
+/**
+ * Parse a --input-format argument.
+ * @param s "list", "zone", "csv" or "auto" (exactly, lower case)
+ * @param out set on success
+ * @return 0 or MXC_EINVAL
+ */
 int mxc_input_format_parse(const char *s, enum mxc_input_format *out);
 
 /** Maximum length of a normalised name (presentation form, no trailing dot). */
@@ -50,9 +55,13 @@ int mxc_input_format_parse(const char *s, enum mxc_input_format *out);
 /**
  * Normalise one domain name: trim, strip one trailing dot, convert U-labels
  * to A-labels (libidn2, IDNA 2008 with transitional fallback off), lower
- * case, then check it: labels of 1 to 63 octets, LDH plus '_' only, not all
- * numeric in the last label, total at most 253.
- * @param out at least MXC_NAME_MAX + 1 bytes
+ * case, then check it: labels of 1 to 63 octets, LDH plus '_' only, no label
+ * starting or ending with '-', at least two labels, not all numeric in the
+ * last label, total at most 253. The output is a fixed point: normalising it
+ * again returns it unchanged. Plain ASCII input allocates nothing.
+ * @param in the name; need not be NUL-terminated (a NUL byte is invalid)
+ * @param len bytes of @p in
+ * @param out at least MXC_NAME_MAX + 1 bytes; NUL-terminated on success
  * @param why on error, a short static reason ("empty label", ...)
  * @return 0 or MXC_ENAME
  */
@@ -64,18 +73,33 @@ struct mxc_shard {
 	uint32_t n;
 };
 
-/** Parse "K/N" with 0 <= K < N. @return 0 or MXC_EINVAL */
+/**
+ * Parse "K/N" with 0 <= K < N and 1 <= N <= 65536 (plain decimal, nothing
+ * else on the string).
+ * @param s the --shard argument
+ * @param out set on success only
+ * @return 0 or MXC_EINVAL
+ */
 int mxc_shard_parse(const char *s, struct mxc_shard *out);
 
-/** Does @p name (normalised) belong to this shard? Always true if n == 0. */
+/**
+ * Does @p name (normalised) belong to this shard? Always true if n == 0 or
+ * @p sh is NULL. The rule, mxc_hash64(name) % n == k, is a stable contract:
+ * the shards of one input are disjoint and cover it, on any machine and any
+ * version, so it must never change.
+ * @param sh the shard
+ * @param name a normalised name (the output of mxc_name_normalize)
+ * @return true when this shard owns the name
+ */
 bool mxc_shard_match(const struct mxc_shard *sh, const char *name);
 
 /** One name from the input. */
 struct mxc_input_item {
 	char name[MXC_NAME_MAX + 1]; /**< normalised */
 	uint64_t rank;               /**< CSV rank, else 0 */
-	const char *file;            /**< where it came from */
-	uint64_t line;
+	const char *file;            /**< where it came from; owned by the reader, valid
+					  until mxc_input_close */
+	uint64_t line;               /**< line number (first line of a zone record) */
 };
 
 /** Reader counters. */
@@ -108,7 +132,17 @@ int mxc_input_open(const char *const *files, size_t n_files, enum mxc_input_form
  */
 int mxc_input_next(struct mxc_input *in, struct mxc_input_item *item);
 
+/**
+ * Counters so far (for progress and the end-of-run summary).
+ * @param in the reader
+ * @param st filled with a copy of the counters
+ */
 void mxc_input_get_stats(const struct mxc_input *in, struct mxc_input_stats *st);
+
+/**
+ * Close the files and free the reader. Items' @c file pointers die with it.
+ * @param in the reader, or NULL
+ */
 void mxc_input_close(struct mxc_input *in);
 
 #endif
