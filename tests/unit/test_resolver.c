@@ -7,6 +7,9 @@
  * question) before the real answer. The fakes count what they receive, so
  * the tests check what went on the wire (datagrams, IDs, ports, in-flight
  * counts) as well as what the callbacks got and what the stats say.
+ *
+ * Raw free() appears only for memory ldns allocated (ldns_pkt2wire,
+ * ldns_rdf2str), which belongs to the C library's allocator.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/alloc.h"
 #include "common/error.h"
 #include "common/util.h"
 #include "resolver/resolver.h"
@@ -162,7 +166,7 @@ static void fake_send(struct fake *f, uv_udp_t *h, const struct sockaddr *to,
 
 static void delayed_close(uv_handle_t *h)
 {
-	free(h->data);
+	mxc_free(h->data);
 }
 
 static void delayed_cb(uv_timer_t *t)
@@ -237,7 +241,7 @@ static void fake_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struct so
 		fake_send(f, &f->udp, from, bad, blen);
 	}
 	if (f->delay_ms) {
-		struct delayed *d = calloc(1, sizeof(*d));
+		struct delayed *d = mxc_calloc(1, sizeof(*d));
 
 		d->f = f;
 		memcpy(&d->to, from, sizeof(struct sockaddr_in));
@@ -259,7 +263,7 @@ static void conn_close(uv_handle_t *h)
 	struct tcpconn *c = h->data;
 
 	c->f->open_conns--;
-	free(c);
+	mxc_free(c);
 }
 
 static void conn_written(uv_write_t *w, int status)
@@ -306,7 +310,7 @@ static void conn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 static void fake_accept(uv_stream_t *srv, int status)
 {
 	struct fake *f = srv->data;
-	struct tcpconn *c = calloc(1, sizeof(*c));
+	struct tcpconn *c = mxc_calloc(1, sizeof(*c));
 
 	c->f = f;
 	uv_tcp_init(f->loop, &c->h);
