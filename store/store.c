@@ -70,7 +70,7 @@ struct mxc_store {
 	size_t n_pend, cap_pend;
 	size_t n_records;       /* pending domain and host records */
 	size_t pend_bytes;
-	struct mxc_strmap keys[2]; /* pending domain and host names -> struct pending */
+	struct mxc_strmap keys[2]; /* pending domain and host names (sets) */
 
 	struct counter *ctr;
 	size_t n_ctr, cap_ctr;
@@ -213,7 +213,9 @@ static int put_record(struct mxc_store *s, unsigned db, const char *name)
 	r = queue(s, db, MXC__KV_PUT_NEW, name, s->enc.data, s->enc.len, &p);
 	if (r)
 		return r;
-	r = mxc_strmap_put(set, p->key, p);
+	/* The value only has to be non-NULL; the block's address is stable,
+	 * unlike p, which moves when the pending array grows. */
+	r = mxc_strmap_put(set, p->key, p->key);
 	if (r) {
 		/* Undo, so that a pending record is always in the set. */
 		s->n_pend--;
