@@ -123,7 +123,10 @@ static void fill_store(const char *dir)
 		{ 10, "we,ird\"mx\nhost" },
 		{ 10, "mx1.b.example" },
 	};
-	struct mxc_mx c_mx[] = { { 0, "\x01tab\there\xc3\xa9\xff\x7f\\" } };
+	struct mxc_mx c_mx[] = { { 0, "\x01tab\there\xc3\xa9\xff\x7f\\" }, { 5, "say\"hi" } };
+	/* Each character that forces quoting, alone in its field. */
+	struct mxc_mx d_mx[] = { { 1, "cr\rhost" } };
+	struct mxc_mx e_mx[] = { { 1, "a,b" } };
 	struct mxc_domain_rec a = { .domain = "a.example", .run_id = "run-1",
 				    .scanned_at = 1700000000, .mx_status = MXC_MX_NXDOMAIN };
 	struct mxc_domain_rec b = { .domain = "b.example", .run_id = "run-1",
@@ -131,7 +134,11 @@ static void fill_store(const char *dir)
 				    .n_mx = 3, .mx = b_mx };
 	struct mxc_domain_rec c = { .domain = "c", .run_id = "run-1",
 				    .scanned_at = 1700000001, .mx_status = MXC_MX_OK,
-				    .n_mx = 1, .mx = c_mx };
+				    .n_mx = 2, .mx = c_mx };
+	struct mxc_domain_rec dd = { .domain = "d.example", .run_id = "run-1",
+				     .scanned_at = 1700000000, .n_mx = 1, .mx = d_mx };
+	struct mxc_domain_rec ee = { .domain = "e.example", .run_id = "run-1",
+				     .scanned_at = 1700000000, .n_mx = 1, .mx = e_mx };
 	struct mxc_addr addrs[] = {
 		{ 4, { 192, 0, 2, 1 } },
 		{ 6, { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 } },
@@ -162,7 +169,9 @@ static void fill_store(const char *dir)
 	/* Out of key order on purpose. */
 	assert_int_equal(mxc_store_domain_put(s, &c), 0);
 	assert_int_equal(mxc_store_domain_put(s, &a), 0);
+	assert_int_equal(mxc_store_domain_put(s, &ee), 0);
 	assert_int_equal(mxc_store_domain_put(s, &b), 0);
+	assert_int_equal(mxc_store_domain_put(s, &dd), 0);
 	assert_int_equal(mxc_store_host_put(s, &h2), 0);
 	assert_int_equal(mxc_store_host_put(s, &h1), 0);
 	assert_int_equal(mxc_store_close(s), 0);
@@ -250,14 +259,18 @@ static void test_domains_csv(void **state)
 	/* Sorted by preference then name; the odd name quoted, quote doubled. */
 	csv_line(&want, &wl, 25, 6, "b.example", "example", "run-1", "1970-01-01T00:00:00Z",
 		 "ok", "\"10:mx1.b.example;10:we,ird\"\"mx\nhost;20:mx2.b.example\"");
-	/* CSV passes other bytes through unquoted. */
+	/* Quoted for the quote alone; other bytes pass through as they are. */
 	csv_line(&want, &wl, 25, 6, "c", "c", "run-1", "2023-11-14T22:13:21Z", "ok",
-		 "0:\x01tab\there\xc3\xa9\xff\x7f\\");
+		 "\"0:\x01tab\there\xc3\xa9\xff\x7f\\;5:say\"\"hi\"");
+	csv_line(&want, &wl, 25, 6, "d.example", "example", "run-1", "2023-11-14T22:13:20Z",
+		 "ok", "\"1:cr\rhost\"");
+	csv_line(&want, &wl, 25, 6, "e.example", "example", "run-1", "2023-11-14T22:13:20Z",
+		 "ok", "\"1:a,b\"");
 
 	got = export_text(*state, MXC_EXPORT_DOMAINS, MXC_EXPORT_CSV, &rows, &err);
 	assert_int_equal(err, 0);
 	assert_string_equal(got, want);
-	assert_int_equal(rows, 3);
+	assert_int_equal(rows, 5);
 	free(got);
 	free(want);
 }
@@ -276,16 +289,22 @@ static void test_domains_jsonl(void **state)
 	/* Control bytes escaped, valid UTF-8 kept, a stray byte as U+00FF. */
 	const char *c[25] = { "\"c\"", "\"c\"", "\"run-1\"", "\"2023-11-14T22:13:21Z\"",
 			      "\"ok\"",
-			      "\"0:\\u0001tab\\there\xc3\xa9\\u00ff\\u007f\\\\\"" };
+			      "\"0:\\u0001tab\\there\xc3\xa9\\u00ff\\u007f\\\\;5:say\\\"hi\"" };
+	const char *d[25] = { "\"d.example\"", "\"example\"", "\"run-1\"",
+			      "\"2023-11-14T22:13:20Z\"", "\"ok\"", "\"1:cr\\rhost\"" };
+	const char *e[25] = { "\"e.example\"", "\"example\"", "\"run-1\"",
+			      "\"2023-11-14T22:13:20Z\"", "\"ok\"", "\"1:a,b\"" };
 
 	fill_store(*state);
 	json_line(&want, &wl, dom_names, 25, a);
 	json_line(&want, &wl, dom_names, 25, b);
 	json_line(&want, &wl, dom_names, 25, c);
+	json_line(&want, &wl, dom_names, 25, d);
+	json_line(&want, &wl, dom_names, 25, e);
 	got = export_text(*state, MXC_EXPORT_DOMAINS, MXC_EXPORT_JSONL, &rows, &err);
 	assert_int_equal(err, 0);
 	assert_string_equal(got, want);
-	assert_int_equal(rows, 3);
+	assert_int_equal(rows, 5);
 	free(got);
 	free(want);
 }
