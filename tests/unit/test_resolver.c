@@ -628,7 +628,8 @@ static void test_retry_backoff(void **state)
 	assert_int_equal(e.f[0].received, 3);
 	/* 100 ms, then 200 ms (doubling), then the answer. */
 	assert_true(dt >= 290);
-	assert_true(dt < 700);
+	/* Only a loose upper bound: the machine may be busy (no timed tests). */
+	assert_true(dt < 3000);
 	env_stats(&e, &st);
 	assert_int_equal(st.timeouts, 2);
 	assert_int_equal(st.retries, 2);
@@ -1030,8 +1031,9 @@ static void test_qps(void **state)
 	uint64_t free_run = run_qps(0, 25);
 
 	assert_true(capped >= 360);
-	assert_true(capped < 2000);
-	assert_true(free_run < 300);
+	assert_true(capped < 10000);
+	/* Relative, not absolute: a loaded machine slows both runs. */
+	assert_true(free_run < capped / 2);
 }
 
 static void test_close_pending(void **state)
