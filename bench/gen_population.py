@@ -24,7 +24,8 @@ same N and seed always give the same files.
 The query file mirrors the scanner's questions (see docs/ARCHITECTURE.md):
 per domain MX, TXT at the apex, at _dmarc, _mta-sts and _smtp._tls; per
 distinct MX host, once, A, AAAA and TLSA _25._tcp.<host>; and A and AAAA of
-a domain without MX. The resolver's cache and coalescing make mxcensus ask
+a domain without MX, plus TLSA _25._tcp.<domain> when it has an address (it
+is then its own mail host; the scanner's cache answers its A/AAAA again). The resolver's cache and coalescing make mxcensus ask
 each host once, so this is the work both tools do for one pass, and dnsperf's
 rate divided by queries per domain is the ceiling for mxcensus' domains/s.
 
@@ -178,6 +179,11 @@ def write(outdir, n, seed):
                     z.write("%s IN A %s\n" % (name, doc_v4(len(asked) + 7)))
                 for qt in ("A", "AAAA"):
                     q.write("%s %s\n" % (fq, qt))
+                    n_queries += 1
+                if kind == "implicit":
+                    # The domain is its own mail host: it gets the host's
+                    # TLSA question too (its A/AAAA are already cached).
+                    q.write("_25._tcp.%s TLSA\n" % fq)
                     n_queries += 1
             if spf:
                 counts["spf"] += 1

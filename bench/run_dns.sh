@@ -181,7 +181,9 @@ run_mxcensus() {
 			for (i = 1; i <= n; i++) wall = wall * 60 + t[i]
 		}
 		file == 2 && / domains stored in / {
-			for (i = 1; i <= NF; i++) if ($i == "stored") done = $(i - 2)
+			# "... N domains stored in T s ...; M already stored"
+			for (i = 1; i <= NF; i++)
+				if ($i == "stored") { done = $(i - 2); break }
 		}
 		file == 2 && /dns: .* questions/ {
 			for (i = 1; i <= NF; i++) {
