@@ -3,7 +3,9 @@
 #
 #   bench/run_dns.sh [N]       one population of N domains (default 100000)
 #   bench/run_dns.sh --rss     100,000 then 1,000,000 domains, and the ratio
-#                              of mxcensus' peak RSS between the two
+#                              of mxcensus' peak RSS between the two (and of
+#                              its anonymous memory, which excludes the
+#                              LMDB map)
 #
 # For a population made by gen_population.py (cached in bench/out/N/), NSD
 # serves the zone on a loopback port, authoritatively: there is no recursive
@@ -166,14 +168,44 @@ run_dnsperf() {
 	' "$run/dnsperf.out"
 }
 
-# Prints "domains_per_s queries_per_s timeouts gave_up rss_kb wall_s rc".
+# sample_anon PID FILE: until PID exits, write the largest RssAnon (kB) it
+# had, sampled every 0.2 s. Peak RSS alone misleads here: LMDB maps the
+# store, and every page of it the scan touched counts as resident, so RSS
+# grows with the store while the scanner's own (anonymous) memory need not.
+sample_anon() {
+	local pid=$1 file=$2 max=0 v
+	while kill -0 "$pid" 2>/dev/null; do
+		v=$(awk '/^RssAnon:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
+		[[ -n $v ]] && ((v > max)) && max=$v
+		sleep 0.2
+	done
+	echo "$max" >"$file"
+}
+
+# Prints "domains_per_s queries_per_s timeouts gave_up rss_kb wall_s rc anon_kb".
 run_mxcensus() {
-	local bin=$1 pop=$2 run=$3 rc=0
+	local bin=$1 pop=$2 run=$3 rc=0 tpid child i spid
 	rm -rf "$run/db"
 	/usr/bin/time -v -o "$run/time.out" "$bin" scan --probes none \
 		--resolver "127.0.0.1:$PORT" --db "$run/db" "${SCAN_EXTRA[@]}" \
-		"$pop/domains.txt" >"$run/scan.out" 2>"$run/scan.err" || rc=$?
-	awk -v rc="$rc" '
+		"$pop/domains.txt" >"$run/scan.out" 2>"$run/scan.err" &
+	tpid=$!
+	# The scanner is the only child of time(1).
+	child=
+	for ((i = 0; i < 50; i++)); do
+		child=$(cat /proc/"$tpid"/task/*/children 2>/dev/null | awk '{ print $1 }')
+		[[ -z $child ]] || break
+		sleep 0.02
+	done
+	echo 0 >"$run/anon.out"
+	spid=
+	if [[ -n $child ]]; then
+		sample_anon "$child" "$run/anon.out" &
+		spid=$!
+	fi
+	wait "$tpid" || rc=$?
+	[[ -z $spid ]] || wait "$spid" || true
+	awk -v rc="$rc" -v anon="$(<"$run/anon.out")" '
 		FNR == 1 { file++ }
 		file == 1 && /Maximum resident set size/ { rss = $NF }
 		file == 1 && /Elapsed \(wall clock\)/ {
@@ -195,8 +227,8 @@ run_mxcensus() {
 		}
 		END {
 			if (wall <= 0) wall = 1e-9
-			printf "%.0f %.0f %d %d %d %.2f %d\n", done / wall, sent / wall,
-				to, gu, rss, wall, rc
+			printf "%.0f %.0f %d %d %d %.2f %d %d\n", done / wall, sent / wall,
+				to, gu, rss, wall, rc, anon
 		}
 	' "$run/time.out" "$run/scan.err"
 }
@@ -221,12 +253,14 @@ bench_one() {
 
 	bin=$(find_mxcensus || true)
 	RSS_KB=
+	ANON_KB=
 	if [[ -z $bin ]]; then
 		echo "mxcensus: not built (set MXCENSUS); figures pending"
 		stop_nsd
 		return 0
 	fi
-	read -r m_dps m_qps m_to m_gu m_rss m_wall m_rc < <(run_mxcensus "$bin" "$pop" "$run")
+	read -r m_dps m_qps m_to m_gu m_rss m_wall m_rc m_anon \
+		< <(run_mxcensus "$bin" "$pop" "$run")
 	stop_nsd
 	if ((m_rc != 0)); then
 		echo "mxcensus: exit status $m_rc; see $run/scan.err"
@@ -237,23 +271,29 @@ bench_one() {
 		'BEGIN { if (q > 0) printf "%.2f", d / (q / k); else print "n/a" }')
 	echo "mxcensus ($bin): $m_dps domains/s, $m_qps queries/s sent," \
 		"$m_to answers lost (timed-out attempts), $m_gu gave up," \
-		"peak RSS $((m_rss / 1024)) MiB, ${m_wall}s"
+		"peak RSS $((m_rss / 1024)) MiB (anonymous $((m_anon / 1024)) MiB," \
+		"store $(du -sm "$run/db" | cut -f1) MiB), ${m_wall}s"
 	echo "ratio: mxcensus domains/s / (dnsperf qps / queries per domain) = $mx"
 	RSS_KB=$m_rss
+	ANON_KB=$m_anon
 }
 
 case ${1:-} in
 --rss)
 	bench_one 100000
-	rss_small=$RSS_KB
+	rss_small=$RSS_KB anon_small=$ANON_KB
 	echo
 	bench_one 1000000
-	rss_large=$RSS_KB
+	rss_large=$RSS_KB anon_large=$ANON_KB
 	if [[ -n $rss_small && -n $rss_large ]]; then
 		echo
-		awk -v a="$rss_small" -v b="$rss_large" 'BEGIN {
+		awk -v a="$rss_small" -v b="$rss_large" -v c="$anon_small" \
+			-v d="$anon_large" 'BEGIN {
 			printf "peak RSS: %d MiB at 100k, %d MiB at 1M: ratio %.2f\n",
-				a / 1024, b / 1024, b / a }'
+				a / 1024, b / 1024, b / a
+			if (c > 0)
+				printf "anonymous: %d MiB at 100k, %d MiB at 1M: ratio %.2f\n",
+					c / 1024, d / 1024, d / c }'
 	fi
 	;;
 -h | --help)
