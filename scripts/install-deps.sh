@@ -9,7 +9,7 @@ PACKAGES=(
 	# libraries
 	libuv1-dev libldns-dev liblmdb-dev libidn2-dev libssl-dev libcmocka-dev
 	# test world and tools
-	nsd unbound ldnsutils bind9-dnsutils dnsperf python3 lmdb-utils time
+	nsd unbound ldnsutils bind9-dnsutils dnsperf python3 lmdb-utils time iproute2 procps
 )
 
 missing=()
