@@ -701,7 +701,8 @@ bool mxc__accept_response(struct mxc_resolver *r, struct mxc__question *q,
 		return false;
 	}
 	r->st.answers++;
-	mxc__cache_put(r, q, pkt, wire, len);
+	if (!q->nocache)
+		mxc__cache_put(r, q, pkt, wire, len);
 	memset(&a, 0, sizeof(a));
 	a.status = MXC_DNS_ANSWER;
 	a.rcode = (uint8_t)ldns_pkt_get_rcode(pkt);
@@ -820,6 +821,12 @@ static void idle_cb(uv_idle_t *h)
 int mxc_resolver_query(struct mxc_resolver *r, const char *name, uint16_t type,
 		       mxc_dns_cb cb, void *arg)
 {
+	return mxc_resolver_query_flags(r, name, type, 0, cb, arg);
+}
+
+int mxc_resolver_query_flags(struct mxc_resolver *r, const char *name, uint16_t type,
+			     unsigned flags, mxc_dns_cb cb, void *arg)
+{
 	uint8_t wire[255];
 	struct mxc__qkey key;
 	struct mxc__waiter *w;
@@ -860,6 +867,8 @@ int mxc_resolver_query(struct mxc_resolver *r, const char *name, uint16_t type,
 	n = mxc__htab_find(&r->questions, hash, q_eq, &key);
 	if (n) {
 		q = q_of_hnode(n);
+		if (!(flags & MXC_DNS_NOCACHE))
+			q->nocache = false;
 		*q->wtail = w;
 		q->wtail = &w->next;
 		r->st.queries++;
@@ -874,6 +883,7 @@ int mxc_resolver_query(struct mxc_resolver *r, const char *name, uint16_t type,
 	memset(q, 0, offsetof(struct mxc__question, qwire));
 	mxc__list_init(&q->link);
 	build_query(q, wire, key.len, type);
+	q->nocache = (flags & MXC_DNS_NOCACHE) != 0;
 	q->waiters = w;
 	q->wtail = &w->next;
 	q->hnode.hash = hash;

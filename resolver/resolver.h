@@ -151,6 +151,25 @@ int mxc_resolver_new(uv_loop_t *loop, const struct mxc_resolver_opts *opts,
 int mxc_resolver_query(struct mxc_resolver *r, const char *name, uint16_t type,
 		       mxc_dns_cb cb, void *arg);
 
+/** Flags of mxc_resolver_query_flags(). */
+enum {
+	/**
+	 * Do not keep the answer in the TTL cache: the caller knows nobody will
+	 * ask again during its lifetime (a domain's own records in a census,
+	 * each domain being scanned once). Saves the copy and the eviction it
+	 * would cost. Identical questions in flight are still coalesced; if any
+	 * of their askers did not pass the flag, the answer is cached.
+	 */
+	MXC_DNS_NOCACHE = 1u << 0,
+};
+
+/**
+ * mxc_resolver_query() with flags (MXC_DNS_*).
+ * @return as mxc_resolver_query()
+ */
+int mxc_resolver_query_flags(struct mxc_resolver *r, const char *name, uint16_t type,
+			     unsigned flags, mxc_dns_cb cb, void *arg);
+
 /** Copy the counters. */
 void mxc_resolver_get_stats(const struct mxc_resolver *r, struct mxc_resolver_stats *st);
 

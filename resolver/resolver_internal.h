@@ -68,6 +68,7 @@ struct mxc__question {
 	uint8_t level;                 /**< timeout FIFO it is in, when on the wire */
 	bool registered;               /**< holds socks[sock].ids[id] */
 	bool saw_garbage;              /**< a malformed reply came from its upstream */
+	bool nocache;                  /**< every asker passed MXC_DNS_NOCACHE */
 	uint8_t qname_len;             /**< wire name length (at qwire + 12) */
 	uint16_t qwire_len;
 	uint8_t qwire[MXC__QWIRE_MAX]; /**< the query, name lower-cased */

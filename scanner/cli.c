@@ -64,7 +64,8 @@ static const char usage_scan[] =
 	"\n"
 	"store:\n"
 	"  --db DIR            results store directory (default ./mxcensus-db)\n"
-	"  --batch N           records per commit (default 1000)\n"
+	"  --batch N           records per commit, at most (default 10000; the store\n"
+	"                      also commits every second)\n"
 	"\n"
 	"DNS:\n"
 	"  --resolver A[:P]    recursive resolver, repeatable; IPv6 as [addr]:port\n"
@@ -235,7 +236,7 @@ static int cmd_scan(int argc, char **argv)
 	o.format = MXC_INPUT_AUTO;
 	o.concurrency = 2000;
 	o.max_mx = 10;
-	o.batch_size = 1000;
+	o.batch_size = 10000;
 	o.commit_ms = 1000;
 	o.progress = MXC_PROGRESS_AUTO;
 	o.progress_ms = 5000;

@@ -107,6 +107,15 @@ static void job_set_state(struct mxc_job *j, enum job_state st)
 	j->state = st;
 }
 
+/** prefix + name into @p out (MXC_NAME_MAX + 32 bytes: the longest prefix fits). */
+static void concat_name(const char *prefix, const char *name, char out[MXC_NAME_MAX + 32])
+{
+	size_t p = strlen(prefix), n = strlen(name);
+
+	memcpy(out, prefix, p);
+	memcpy(out + p, name, n + 1);
+}
+
 /* ------------------------------------------------------------------ */
 /* Answers: copying and reading                                        */
 /* ------------------------------------------------------------------ */
@@ -328,11 +337,11 @@ static void hostjob_answer_cb(void *arg, const struct mxc_dns_answer *a)
 	struct mxc_hostjob *hj = slot->hj;
 	static const uint16_t types[H__COUNT] = { LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA,
 						  LDNS_RR_TYPE_TLSA };
-	char tlsa[MXC_NAME_MAX + 16];
+	char tlsa[MXC_NAME_MAX + 32];
 	const char *qname = hj->name;
 
 	if (slot->q == H_TLSA) {
-		snprintf(tlsa, sizeof(tlsa), "_25._tcp.%s", hj->name);
+		concat_name("_25._tcp.", hj->name, tlsa);
 		qname = tlsa;
 	}
 	if (a->status == MXC_DNS_CANCELED)
@@ -356,7 +365,7 @@ static int hostjob_attach(struct mxc_scan *s, const char *host, struct mxc_job *
 	int r;
 
 	if (!hj) {
-		char tlsa[MXC_NAME_MAX + 16];
+		char tlsa[MXC_NAME_MAX + 32];
 
 		r = mxc_store_host_exists(s->store, host);
 		if (r != 0)
@@ -366,7 +375,7 @@ static int hostjob_attach(struct mxc_scan *s, const char *host, struct mxc_job *
 			return MXC_ENOMEM;
 		hj->scan = s;
 		memcpy(hj->name, host, strlen(host) + 1);
-		snprintf(tlsa, sizeof(tlsa), "_25._tcp.%s", host);
+		concat_name("_25._tcp.", host, tlsa);
 		for (int q = 0; q < H__COUNT; q++) {
 			const char *qname = q == H_TLSA ? tlsa : host;
 
@@ -410,9 +419,9 @@ static void job_free(struct mxc_job *j)
 	mxc_free(j);
 }
 
-static void job_qname(const struct mxc_job *j, int q, char *out, size_t len)
+static void job_qname(const struct mxc_job *j, int q, char out[MXC_NAME_MAX + 32])
 {
-	snprintf(out, len, "%s%s", job_questions[q].prefix, j->domain);
+	concat_name(job_questions[q].prefix, j->domain, out);
 }
 
 static int job_ask(struct mxc_job *j, int q)
@@ -420,13 +429,19 @@ static int job_ask(struct mxc_job *j, int q)
 	char qname[MXC_NAME_MAX + 32];
 	int r;
 
-	job_qname(j, q, qname, sizeof(qname));
+	job_qname(j, q, qname);
 	if (strlen(qname) > MXC_NAME_MAX)
 		return 0; /* the name cannot exist: nothing to ask */
 	j->slots[q].job = j;
 	j->slots[q].q = (uint8_t)q;
-	r = mxc_resolver_query(j->scan->resolver, qname, job_questions[q].type, job_answer_cb,
-			       &j->slots[q]);
+	/*
+	 * The domain's own records are asked once per run (duplicates never
+	 * reach a job), so caching them would only cost. The implicit-MX
+	 * addresses are cached: the host job asks for them again.
+	 */
+	r = mxc_resolver_query_flags(j->scan->resolver, qname, job_questions[q].type,
+				     q <= Q_TLSRPT ? MXC_DNS_NOCACHE : 0, job_answer_cb,
+				     &j->slots[q]);
 	if (r)
 		return r;
 	j->asked[q] = true;
@@ -663,7 +678,7 @@ static void job_answer_cb(void *arg, const struct mxc_dns_answer *a)
 	if (a->status == MXC_DNS_CANCELED) {
 		j->canceled = true;
 	} else {
-		job_qname(j, slot->q, qname, sizeof(qname));
+		job_qname(j, slot->q, qname);
 		r = raw_keep(&j->raw[slot->q], qname, job_questions[slot->q].type, a);
 	}
 	if (r == 0 && !j->canceled) {

@@ -823,6 +823,56 @@ static void test_cache(void **state)
 	env_done(&e, 1);
 }
 
+static int ask_flags(struct env *e, const char *name, uint16_t type, unsigned flags,
+		     struct rec *rc)
+{
+	int ret;
+
+	e->in_query = true;
+	ret = mxc_resolver_query_flags(e->r, name, type, flags, record_cb, rc);
+	e->in_query = false;
+	return ret;
+}
+
+static void test_nocache(void **state)
+{
+	struct env e;
+	struct rec a = { 0 }, b = { 0 }, c = { 0 }, d = { 0 }, f = { 0 };
+	struct mxc_resolver_stats st;
+
+	env_init(&e, 1, false);
+	env_resolver(&e);
+	/* NOCACHE: answered, but asking again goes to the wire again. */
+	assert_int_equal(ask_flags(&e, "once.example", LDNS_RR_TYPE_A, MXC_DNS_NOCACHE, &a), 0);
+	env_run_until(&e, 1, 3000);
+	assert_int_equal(a.status, MXC_DNS_ANSWER);
+	assert_int_equal(ask(&e, "once.example", LDNS_RR_TYPE_A, &b), 0);
+	env_run_until(&e, 2, 3000);
+	assert_false(b.from_cache);
+	assert_int_equal(e.f[0].received, 2);
+	/* That plain question was cached. */
+	assert_int_equal(ask_flags(&e, "once.example", LDNS_RR_TYPE_A, MXC_DNS_NOCACHE, &c), 0);
+	env_run_until(&e, 3, 3000);
+	assert_true(c.from_cache);
+	assert_int_equal(e.f[0].received, 2);
+	/* Coalesced with a plain asker: the answer is cached after all. */
+	assert_int_equal(ask_flags(&e, "mixed.example", LDNS_RR_TYPE_A, MXC_DNS_NOCACHE, &d), 0);
+	assert_int_equal(ask(&e, "mixed.example", LDNS_RR_TYPE_A, &f), 0);
+	env_run_until(&e, 5, 3000);
+	assert_int_equal(e.f[0].received, 3);
+	env_stats(&e, &st);
+	assert_int_equal(st.coalesced, 1);
+	{
+		struct rec g = { 0 };
+
+		assert_int_equal(ask(&e, "mixed.example", LDNS_RR_TYPE_A, &g), 0);
+		env_run_until(&e, 6, 3000);
+		assert_true(g.from_cache);
+		assert_int_equal(e.f[0].received, 3);
+	}
+	env_done(&e, 1);
+}
+
 static void test_cache_lru_and_servfail(void **state)
 {
 	struct env e;
@@ -1275,6 +1325,7 @@ int main(void)
 		cmocka_unit_test(test_spoofed_dropped),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_cache),
+		cmocka_unit_test(test_nocache),
 		cmocka_unit_test(test_cache_lru_and_servfail),
 		cmocka_unit_test(test_cache_ttl_rules),
 		cmocka_unit_test(test_coalescing),
