@@ -28,6 +28,8 @@
  *   of beginning and aborting one per lookup. It is reset before each write
  *   so that it does not pin old pages while the writer commits, and renewed
  *   lazily on the next lookup, which then sees the new commit.
+ * - MDB_NORDAHEAD: lookups and puts land on random pages of a file that
+ *   can outgrow memory; reading ahead around each would only evict pages.
  * - MDB_NOTLS, so the cached read transaction and an each() walk can be open
  *   at once in the same thread.
  * - A writer takes flock(LOCK_EX) on the directory before LMDB opens it:
@@ -176,7 +178,7 @@ static int prepare_dir(const char *dir, unsigned flags, unsigned *env_flags,
 					 dir, mxc_strerror(r));
 				return r;
 			}
-			*env_flags = MDB_NOTLS | MDB_NOMETASYNC;
+			*env_flags = MDB_NOTLS | MDB_NOMETASYNC | MDB_NORDAHEAD;
 			return 0;
 		}
 		snprintf(errmsg, errlen, "store %s: %s%s", dir, mxc_strerror(r),
@@ -200,10 +202,10 @@ static int prepare_dir(const char *dir, unsigned flags, unsigned *env_flags,
 		}
 	}
 	if (!(flags & MXC_STORE_RDONLY)) {
-		*env_flags = MDB_NOTLS | MDB_NOMETASYNC;
+		*env_flags = MDB_NOTLS | MDB_NOMETASYNC | MDB_NORDAHEAD;
 		return 0;
 	}
-	*env_flags = MDB_NOTLS | MDB_RDONLY;
+	*env_flags = MDB_NOTLS | MDB_RDONLY | MDB_NORDAHEAD;
 	if (!file_exists(dir, "lock.mdb", NULL))
 		*env_flags |= MDB_NOLOCK;
 	return 0;
