@@ -577,12 +577,37 @@ static void finish_status(struct mxc_resolver *r, struct mxc__question *q,
 	finish(r, q, &a);
 }
 
+/*
+ * An upstream that stops answering must be named: a census against a dead
+ * resolver would otherwise just fill the store with timeouts. Warn once a
+ * run of timeouts with no answer in between is long enough to be no accident,
+ * and again at most every GARBAGE_LOG_INTERVAL_MS while it lasts.
+ */
+#define SILENCE_WARN_AFTER 20
+
+static void note_silence(struct mxc_resolver *r, struct mxc__upstream *u)
+{
+	uint64_t now = uv_now(r->loop);
+
+	u->silent_run++;
+	if (u->silent_run < SILENCE_WARN_AFTER)
+		return;
+	if (u->silence_logged && now - u->silence_logged < GARBAGE_LOG_INTERVAL_MS)
+		return;
+	u->silence_logged = now ? now : 1;
+	mxc_log_warn("resolver %s: %llu questions in a row timed out with no answer "
+		     "(is it running and reachable?)",
+		     u->name, (unsigned long long)u->silent_run);
+}
+
 void mxc__attempt_failed(struct mxc_resolver *r, struct mxc__question *q, bool timed_out)
 {
 	struct mxc__upstream *u = &r->ups[q->upstream];
 
-	if (timed_out)
+	if (timed_out) {
 		r->st.timeouts++;
+		note_silence(r, u);
+	}
 	leave_wire(r, q);
 	if (q->attempt < r->opts.retries) {
 		q->attempt++;
@@ -701,6 +726,7 @@ bool mxc__accept_response(struct mxc_resolver *r, struct mxc__question *q,
 		return false;
 	}
 	r->st.answers++;
+	u->silent_run = 0;
 	if (!q->nocache)
 		mxc__cache_put(r, q, pkt, wire, len);
 	memset(&a, 0, sizeof(a));

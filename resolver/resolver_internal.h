@@ -113,6 +113,8 @@ struct mxc__upstream {
 	unsigned sock_base;      /**< first socket of its address family */
 	unsigned sock_count;
 	uint64_t garbage_logged; /**< loop time of the last garbage warning */
+	uint64_t silent_run;     /**< attempts timed out since its last answer */
+	uint64_t silence_logged; /**< loop time of the last silence warning */
 	bool draining;           /**< drain() is running: do not recurse */
 };
 

@@ -59,9 +59,6 @@ csvtool project "$TMP/dead.csv" domain,mx_status >"$TMP/dead.got"
 printf '%s\ttimeout\n' ghost.test one.test single.test >"$TMP/dead.want"
 diff -u "$TMP/dead.want" "$TMP/dead.got" >&2 ||
 	fail "a dead resolver must give one timeout row per domain"
-if grep -qF "127.0.0.1:$dead_port" "$TMP/dead.err"; then
-	note "the dead resolver is named in the scan's messages"
-else
-	note "the scan's messages do not name the dead resolver 127.0.0.1:$dead_port"
-fi
+grep -qF "127.0.0.1:$dead_port" "$TMP/dead.err" ||
+	fail "the scan's messages do not name the dead resolver 127.0.0.1:$dead_port"
 note "ok"
