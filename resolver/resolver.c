@@ -647,30 +647,64 @@ static bool addr_eq(const struct sockaddr *a, const struct mxc_upstream_cfg *u)
 	return false;
 }
 
-static bool question_matches(const struct mxc__question *q, const ldns_pkt *pkt)
-{
-	const ldns_rr_list *ql;
-	const ldns_rr *rr;
-	const ldns_rdf *owner;
-	const uint8_t *d;
+/** Lazily parsed response (see mxc_dns_answer_pkt). */
+struct mxc__lazy_pkt {
+	const uint8_t *wire;
+	size_t len;
+	ldns_pkt *pkt;
+	bool tried;
+};
 
-	if (ldns_pkt_get_opcode(pkt) != LDNS_PACKET_QUERY || ldns_pkt_qdcount(pkt) != 1)
-		return false;
-	ql = ldns_pkt_question(pkt);
-	if (!ql || ldns_rr_list_rr_count(ql) != 1)
-		return false;
-	rr = ldns_rr_list_rr(ql, 0);
-	if (ldns_rr_get_type(rr) != q->qtype || ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN)
-		return false;
-	owner = ldns_rr_owner(rr);
-	if (!owner || ldns_rdf_get_type(owner) != LDNS_RDF_TYPE_DNAME ||
-	    ldns_rdf_size(owner) != q->qname_len)
-		return false;
-	d = ldns_rdf_data(owner);
+const ldns_pkt *mxc_dns_answer_pkt(const struct mxc_dns_answer *a)
+{
+	struct mxc__lazy_pkt *l = a ? a->lazy : NULL;
+
+	if (!l || a->status != MXC_DNS_ANSWER)
+		return NULL;
+	if (!l->tried) {
+		l->tried = true;
+		if (ldns_wire2pkt(&l->pkt, l->wire, l->len) != LDNS_STATUS_OK) {
+			if (l->pkt)
+				ldns_pkt_free(l->pkt);
+			l->pkt = NULL;
+		}
+	}
+	return l->pkt;
+}
+
+static void lazy_free(struct mxc__lazy_pkt *l)
+{
+	if (l->pkt)
+		ldns_pkt_free(l->pkt);
+	l->pkt = NULL;
+}
+
+enum wire_check { WIRE_OK, WIRE_MALFORMED, WIRE_MISMATCH };
+
+/*
+ * Header and question of a response, straight from the wire: QR set,
+ * opcode QUERY, exactly one question, and that question byte for byte ours
+ * (the name compared without case; it is the first name of the message, so
+ * it cannot be compressed). Nothing past the question is read here.
+ */
+static enum wire_check check_wire(const struct mxc__question *q, const uint8_t *w, size_t len)
+{
+	const uint8_t *qn = w + 12;
+
+	if (len < 12 || !(w[2] & 0x80))
+		return WIRE_MALFORMED;
+	if (((w[2] >> 3) & 0x0f) != LDNS_PACKET_QUERY || w[4] != 0 || w[5] != 1)
+		return WIRE_MISMATCH;
+	if (len < 12 + (size_t)q->qname_len + 4)
+		return WIRE_MALFORMED;
 	for (size_t i = 0; i < q->qname_len; i++)
-		if (lower(d[i]) != q->qwire[12 + i])
-			return false;
-	return true;
+		if (lower(qn[i]) != q->qwire[12 + i])
+			return WIRE_MISMATCH;
+	qn += q->qname_len;
+	if ((uint16_t)(qn[0] << 8 | qn[1]) != q->qtype ||
+	    (uint16_t)(qn[2] << 8 | qn[3]) != LDNS_RR_CLASS_IN)
+		return WIRE_MISMATCH;
+	return WIRE_OK;
 }
 
 static void log_garbage(struct mxc_resolver *r, struct mxc__upstream *u, const char *what)
@@ -701,44 +735,50 @@ bool mxc__accept_response(struct mxc_resolver *r, struct mxc__question *q,
 			  const uint8_t *wire, size_t len, bool via_tcp)
 {
 	struct mxc__upstream *u = &r->ups[q->upstream];
-	ldns_pkt *pkt = NULL;
+	struct mxc__lazy_pkt lazy = { wire, len, NULL, false };
 	struct mxc_dns_answer a;
 
-	/* QR=0 is no response at all; checking it first spares the parse. */
-	if (len < 12 || !(wire[2] & 0x80) || ldns_wire2pkt(&pkt, wire, len) != LDNS_STATUS_OK ||
-	    !pkt) {
-		if (pkt)
-			ldns_pkt_free(pkt);
+	switch (check_wire(q, wire, len)) {
+	case WIRE_MALFORMED:
 		r->st.malformed++;
 		q->saw_garbage = true;
 		log_garbage(r, u, "malformed");
 		return false;
-	}
-	if (!question_matches(q, pkt)) {
-		ldns_pkt_free(pkt);
+	case WIRE_MISMATCH:
 		r->st.mismatched++;
 		log_garbage(r, u, "wrong-question");
 		return false;
+	case WIRE_OK:
+		break;
 	}
-	if (!via_tcp && ldns_pkt_tc(pkt)) {
-		ldns_pkt_free(pkt);
+	if (!via_tcp && (wire[2] & 0x02)) {
 		go_tcp(r, q);
 		return false;
 	}
-	r->st.answers++;
-	u->silent_run = 0;
-	if (!q->nocache)
-		mxc__cache_put(r, q, pkt, wire, len);
 	memset(&a, 0, sizeof(a));
 	a.status = MXC_DNS_ANSWER;
-	a.rcode = (uint8_t)ldns_pkt_get_rcode(pkt);
+	a.rcode = wire[3] & 0x0f;
 	a.wire = wire;
 	a.wire_len = len;
-	a.pkt = pkt;
 	a.truncated_retry = via_tcp;
 	a.server = u->name;
+	a.lazy = &lazy;
+	if (!q->nocache) {
+		/* Caching needs the TTLs, so the whole message must parse. */
+		const ldns_pkt *pkt = mxc_dns_answer_pkt(&a);
+
+		if (!pkt) {
+			r->st.malformed++;
+			q->saw_garbage = true;
+			log_garbage(r, u, "malformed");
+			return false;
+		}
+		mxc__cache_put(r, q, pkt, wire, len);
+	}
+	r->st.answers++;
+	u->silent_run = 0;
 	finish(r, q, &a);
-	ldns_pkt_free(pkt);
+	lazy_free(&lazy);
 	return true;
 }
 
@@ -801,26 +841,22 @@ static void deliver_hit(struct mxc_resolver *r, struct mxc__waiter *w,
 			enum mxc_dns_status status)
 {
 	struct mxc__centry *e = w->entry;
+	struct mxc__lazy_pkt lazy = { e->wire, e->wire_len, NULL, false };
 	struct mxc_dns_answer a;
-	ldns_pkt *pkt = NULL;
 
 	memset(&a, 0, sizeof(a));
 	a.status = status;
 	if (status == MXC_DNS_ANSWER) {
-		if (ldns_wire2pkt(&pkt, e->wire, e->wire_len) != LDNS_STATUS_OK || !pkt) {
-			a.status = MXC_DNS_ERROR;
-		} else {
-			a.rcode = e->rcode;
-			a.wire = e->wire;
-			a.wire_len = e->wire_len;
-			a.pkt = pkt;
-			a.from_cache = true;
-			a.server = r->ups[e->upstream].name;
-		}
+		/* It parsed when it was cached; the lazy parse repeats that on demand. */
+		a.rcode = e->rcode;
+		a.wire = e->wire;
+		a.wire_len = e->wire_len;
+		a.from_cache = true;
+		a.server = r->ups[e->upstream].name;
+		a.lazy = &lazy;
 	}
 	w->cb(w->arg, &a);
-	if (pkt)
-		ldns_pkt_free(pkt);
+	lazy_free(&lazy);
 	mxc__cache_unref(r, e);
 	mxc__pool_put(&r->wpool, w);
 }

@@ -41,20 +41,37 @@ enum mxc_dns_status {
 /** Names of enum mxc_dns_status values ("answer", "timeout", ...). */
 const char *mxc_dns_status_name(enum mxc_dns_status s);
 
+struct mxc__lazy_pkt;
+
 /**
  * What a query callback receives. Everything it points to is owned by the
  * resolver and valid only during the callback: copy what you keep.
+ *
+ * The resolver checks the header and matches the question section byte for
+ * byte itself; it parses the whole message with ldns only when it must (to
+ * cache it, for the TTL) or when a callback asks with mxc_dns_answer_pkt().
+ * A census keeps most answers only as raw evidence, and a full parse is most
+ * of the cost of an answer, so answers nobody reads are never parsed.
  */
 struct mxc_dns_answer {
 	enum mxc_dns_status status;
-	uint8_t rcode;           /**< LDNS_RCODE_* when status == MXC_DNS_ANSWER */
+	uint8_t rcode;           /**< header RCODE when status == MXC_DNS_ANSWER */
 	const uint8_t *wire;     /**< the response in wire format (NULL unless ANSWER) */
 	size_t wire_len;
-	const ldns_pkt *pkt;     /**< the parsed response (NULL unless ANSWER) */
 	bool from_cache;         /**< served from the TTL cache */
 	bool truncated_retry;    /**< this answer came over TCP after TC=1 */
 	const char *server;      /**< "addr:port" of the upstream that answered, or NULL */
+	struct mxc__lazy_pkt *lazy; /**< private: the parse, shared by every waiter */
 };
+
+/**
+ * The response parsed by ldns, parsed on the first call and shared by every
+ * callback of the same answer.
+ * @return the packet, valid only during the callback; NULL when the status
+ *         is not MXC_DNS_ANSWER or when the message does not parse (a
+ *         malformed body after a well-formed header and question)
+ */
+const ldns_pkt *mxc_dns_answer_pkt(const struct mxc_dns_answer *a);
 
 /**
  * Query callback. Called exactly once per successful mxc_resolver_query(),

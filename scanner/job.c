@@ -543,6 +543,7 @@ static int job_attach_hosts(struct mxc_job *j)
 /** The MX answer is in: decide the mail hosts. */
 static int job_on_mx(struct mxc_job *j, const struct mxc_dns_answer *a)
 {
+	const ldns_pkt *pkt;
 	int seen;
 
 	switch (a->status) {
@@ -566,7 +567,13 @@ static int job_on_mx(struct mxc_job *j, const struct mxc_dns_answer *a)
 		j->mx_status = MXC_MX_SERVFAIL;
 		return 0;
 	}
-	seen = job_read_mx(j, a->pkt);
+	pkt = mxc_dns_answer_pkt(a);
+	if (!pkt) {
+		/* A well-formed header and question, then garbage. */
+		j->mx_status = MXC_MX_SERVFAIL;
+		return 0;
+	}
+	seen = job_read_mx(j, pkt);
 	if (seen < 0)
 		return seen;
 	if (j->mx_status == MXC_MX_NULL)

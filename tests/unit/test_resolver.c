@@ -208,17 +208,27 @@ static void fake_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struct so
 	if (f->silent)
 		return;
 	if (f->garbage) {
-		uint8_t junk[40];
+		uint8_t junk[512];
+		size_t qend = 12;
 
-		/* Right ID and QR=1, then noise: reaches the parser. */
+		/*
+		 * Right ID, QR=1 and our own question, then noise where the
+		 * answer should be: it passes the header and question checks
+		 * and only a full parse can tell it is garbage.
+		 */
+		while (qend < (size_t)n && q[qend] != 0)
+			qend += (size_t)q[qend] + 1;
+		qend += 5; /* root label, QTYPE, QCLASS */
+		if (qend + 40 > sizeof(junk) || qend > (size_t)n)
+			return;
 		mxc_random_bytes(junk, sizeof(junk));
-		junk[0] = q[0];
-		junk[1] = q[1];
+		memcpy(junk, q, qend);
 		junk[2] = 0x80;
-		junk[4] = 0;
-		junk[5] = 1;
-		junk[6] = 0xff;
-		fake_send(f, &f->udp, from, junk, sizeof(junk));
+		junk[3] = 0;
+		junk[6] = 0;
+		junk[7] = 3; /* three answers claimed, none there */
+		junk[qend] = 0xff;
+		fake_send(f, &f->udp, from, junk, qend + 40);
 		/* Too short for a header: unmatched. */
 		fake_send(f, &f->udp, from, junk, 7);
 		return;
@@ -475,21 +485,25 @@ static void record_cb(void *arg, const struct mxc_dns_answer *a)
 	if (a->status == MXC_DNS_ANSWER) {
 		/* The answer must be consistent: pkt and wire say the same. */
 		ldns_pkt *p = NULL;
+		const ldns_pkt *pkt = mxc_dns_answer_pkt(a);
 
-		assert_non_null(a->pkt);
+		assert_non_null(pkt);
+		/* Parsed once, shared: the same packet on a second call. */
+		assert_ptr_equal(mxc_dns_answer_pkt(a), pkt);
 		assert_non_null(a->wire);
 		assert_int_equal(ldns_wire2pkt(&p, a->wire, a->wire_len), LDNS_STATUS_OK);
-		assert_int_equal(ldns_pkt_ancount(p), ldns_pkt_ancount(a->pkt));
+		assert_int_equal(ldns_pkt_ancount(p), ldns_pkt_ancount(pkt));
+		assert_int_equal(ldns_pkt_get_rcode(p), a->rcode);
 		ldns_pkt_free(p);
-		rc->n_answers = ldns_pkt_ancount(a->pkt);
+		rc->n_answers = ldns_pkt_ancount(pkt);
 		if (rc->n_answers) {
-			char *s = ldns_rdf2str(ldns_rr_rdf(ldns_rr_list_rr(ldns_pkt_answer(a->pkt), 0), 0));
+			char *s = ldns_rdf2str(ldns_rr_rdf(ldns_rr_list_rr(ldns_pkt_answer(pkt), 0), 0));
 
 			snprintf(rc->first_a, sizeof(rc->first_a), "%s", s);
 			free(s);
 		}
 	} else {
-		assert_null(a->pkt);
+		assert_null(mxc_dns_answer_pkt(a));
 		assert_null(a->wire);
 	}
 	g_env->done++;
@@ -781,6 +795,45 @@ static void test_garbage(void **state)
 	assert_int_equal(st.malformed, 3);
 	assert_int_equal(st.unmatched, 3);
 	assert_int_equal(st.answers, 0);
+	env_done(&e, 1);
+}
+
+static void garbage_body_cb(void *arg, const struct mxc_dns_answer *a)
+{
+	struct rec *rc = arg;
+
+	rc->calls++;
+	rc->status = a->status;
+	/* Delivered (nobody parsed it yet), and the lazy parse says no. */
+	rc->n_answers = mxc_dns_answer_pkt(a) ? 1 : 0;
+	g_env->done++;
+}
+
+/*
+ * A question that is not cached is delivered without a full parse: a body
+ * of garbage behind a matching header and question reaches the caller, whose
+ * own parse (mxc_dns_answer_pkt) fails. Cached questions are parsed first
+ * and such answers dropped (test_garbage).
+ */
+static void test_garbage_body_nocache(void **state)
+{
+	struct env e;
+	struct rec rc = { 0 };
+	struct mxc_resolver_stats st;
+
+	env_init(&e, 1, false);
+	e.f[0].garbage = true;
+	env_resolver(&e);
+	assert_int_equal(mxc_resolver_query_flags(e.r, "junk.example", LDNS_RR_TYPE_A,
+						  MXC_DNS_NOCACHE, garbage_body_cb, &rc),
+			 0);
+	env_run_until(&e, 1, 5000);
+	assert_int_equal(rc.calls, 1);
+	assert_int_equal(rc.status, MXC_DNS_ANSWER);
+	assert_int_equal(rc.n_answers, 0);
+	env_stats(&e, &st);
+	assert_int_equal(st.malformed, 0);
+	assert_int_equal(st.answers, 1);
 	env_done(&e, 1);
 }
 
@@ -1324,6 +1377,7 @@ int main(void)
 		cmocka_unit_test(test_truncation_tcp_refused),
 		cmocka_unit_test(test_spoofed_dropped),
 		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_garbage_body_nocache),
 		cmocka_unit_test(test_cache),
 		cmocka_unit_test(test_nocache),
 		cmocka_unit_test(test_cache_lru_and_servfail),
