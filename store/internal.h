@@ -82,10 +82,37 @@ struct mxc__kv_api {
 	int (*get)(void *kv, unsigned db, const void *key, size_t klen, const void **val,
 		   size_t *vlen);
 	/**
-	 * Apply @p n operations in one atomic, durable transaction.
+	 * Apply @p n operations in one atomic, durable transaction, on the
+	 * thread that owns the store (it resets the cached read snapshot and
+	 * grows the map when full, retrying until the batch fits).
 	 * @return 0 or an error; on error nothing was applied
 	 */
 	int (*write)(void *kv, const struct mxc__kv_op *ops, size_t n);
+	/**
+	 * Apply @p n operations in one atomic, durable transaction, from the
+	 * committer thread, while the owning thread may go on calling get()
+	 * and count(). It touches neither the cached read snapshot nor the map
+	 * size, and logs nothing (the log is the owning thread's): the owner
+	 * calls after_commit() once it knows the commit returned. A full map
+	 * is reported, not grown, since growing needs every transaction of the
+	 * process closed.
+	 * @return 0, MXC_EFULL (map full; nothing applied: grow() on the
+	 *         owning thread and retry) or another error (nothing applied)
+	 */
+	int (*commit)(void *kv, const struct mxc__kv_op *ops, size_t n);
+	/**
+	 * On the owning thread, after a commit() run by another thread has
+	 * returned: drop the cached read snapshot so that the next get() sees
+	 * the commit, and log what commit() found but could not log.
+	 */
+	void (*after_commit)(void *kv);
+	/**
+	 * Double the map, on the owning thread, with no commit() running.
+	 * Closes the cached read transaction first.
+	 * @return 0, or MXC_EFULL when the map may not grow (at its maximum,
+	 *         or a walk holds a read transaction)
+	 */
+	int (*grow)(void *kv);
 	/** Visit every committed key of @p db in key order. */
 	int (*each)(void *kv, unsigned db, mxc__kv_each_cb cb, void *arg);
 	/** Number of committed keys in @p db. */

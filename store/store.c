@@ -1,31 +1,66 @@
 /**
  * \file
- * The results store above its database engine: batching, the pending-key
- * set, encoding of records and runs, progress counters, schema checks.
+ * The results store above its database engine: batching, the committer
+ * thread, the pending-key sets, encoding of records and runs, progress
+ * counters, schema checks.
  *
  * Puts are encoded at once (so the caller's record may be freed right after
  * the call) and kept in a pending batch: one block per record holding the
  * key and the encoded value. When batch_size records are pending, or their
  * bytes pass BATCH_BYTES_MAX, the whole batch with the summed counter deltas
- * goes to the engine as one atomic write; mxc_store_flush and close do the
- * same at once. The cost of a durable commit is thus shared by a batch of
- * domains, and a crash loses at most the uncommitted batch, which the next
- * run scans again because mxc_store_domain_exists does not find it.
+ * goes to the engine as one atomic write. The cost of a durable commit is
+ * thus shared by a batch of domains, and a crash loses at most the
+ * uncommitted batches, which the next run scans again because
+ * mxc_store_domain_exists does not find them.
  *
- * mxc_store_domain_exists answers from the pending batch first (a hash set
- * of pending names), then from the committed data, so a domain put but not
- * yet committed is not scanned twice in one run.
+ * A commit (one write transaction of thousands of records, then fdatasync)
+ * takes tens of milliseconds, which the scan's event loop must not spend
+ * waiting. So a writable store has a committer thread, started on the first
+ * asynchronous commit: mxc_store_commit_async (and a put that fills the
+ * batch) moves the pending batch into the "committing" slot, builds its
+ * operation list and hands that to the thread; new puts go to a fresh
+ * pending batch. There is one committing slot: while it is busy a full
+ * batch simply stays pending and goes next time, unless it has grown to
+ * twice its size (in records or bytes), when the caller waits for the
+ * committer (back-pressure: memory stays bounded by about four batches).
+ * The loop thread learns of a finished commit in mxc_store_poll, which every
+ * entry point calls first: it frees the batch, resets the engine's cached
+ * read snapshot so that lookups see the commit, and returns the commit's
+ * error. mxc_store_flush, run writes and close stay synchronous: they wait
+ * for the committer, then write what is left on the calling thread.
+ *
+ * Ownership is what keeps the two threads apart, with one mutex and two
+ * condition variables for the hand-over. The loop thread owns the pending
+ * batch, the engine's read transaction and everything else; while a commit
+ * runs the committer thread owns the committing batch's operation list and
+ * its own write transaction. The loop thread still reads the committing
+ * batch's key sets (nobody writes them then), which is how
+ * mxc_store_domain_exists answers "yes" for a domain in every moment: first
+ * the pending set, then the committing set, then the committed data. The
+ * committing batch is freed only in mxc_store_poll, in the same step that
+ * resets the read snapshot, so there is no moment in which a domain is in
+ * neither. The committer thread logs nothing and allocates nothing.
+ *
+ * A full map is grown only on the loop thread: the committer reports
+ * MXC_EFULL (its transaction aborted), and mxc_store_poll grows the map,
+ * which needs every transaction of the process closed, then hands the same
+ * batch back to the committer.
  *
  * Records are written with "first write wins": a key that is already
- * committed or pending is left as it is, so a resumed scan cannot store a
- * domain twice or overwrite what an earlier attempt recorded. Runs and the
- * schema mark are the exception; they are rewritten in place.
+ * committed, committing or pending is left as it is, so a resumed scan
+ * cannot store a domain twice or overwrite what an earlier attempt
+ * recorded. Runs and the schema mark are the exception; they are rewritten
+ * in place.
  *
- * If a commit fails the batch stays pending and the error is returned; a
- * later flush (or close) tries again, and close frees it in any case.
+ * A failed commit keeps its batch in the committing slot (still visible to
+ * lookups) and its error is returned by the next entry point; the next
+ * asynchronous commit or flush retries it before anything newer, and close
+ * frees it in any case.
  */
 #include "store/store.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -38,13 +73,16 @@
 #define BATCH_DEFAULT 1000u
 /* Memory bound of a batch, whatever batch_size says. */
 #define BATCH_BYTES_MAX ((size_t)64 << 20)
+/* Back-pressure: a pending batch that cannot be handed over because a
+ * commit runs may grow to this many times its normal size. */
+#define BATCH_SLACK 2u
 /* Largest encoded record accepted (1024 raw answers of 64 KiB fit). */
 #define RECORD_MAX ((size_t)80 << 20)
 #define COUNTER_NAME_MAX 64
 #define SCHEMA_KEY "schema"
 #define RUN_VERSION 1
 
-/** A write waiting for the next batch: key and value live in one block. */
+/** A write waiting for a commit: key and value live in one block. */
 struct pending {
 	uint8_t db;   /* enum mxc__kv_db */
 	uint8_t kind; /* enum mxc__kv_op_kind */
@@ -59,6 +97,42 @@ struct counter {
 	uint64_t delta;
 };
 
+/** The writes of one transaction: the pending batch, or the committing one. */
+struct batch {
+	struct pending *pend;
+	size_t n_pend, cap_pend;
+	size_t n_records;       /* domain and host records */
+	size_t bytes;
+	struct mxc_strmap keys[2]; /* domain and host names (sets) */
+	struct counter *ctr;    /* counter deltas, committed with the records */
+	size_t n_ctr, cap_ctr;
+	struct mxc__kv_op *ops; /* built at hand-over, freed with the batch */
+	size_t n_ops;
+};
+
+/** Where the committing slot stands, as the loop thread sees it. */
+enum commit_state {
+	CS_IDLE,   /* empty */
+	CS_BUSY,   /* handed to the committer; done or not, not yet polled */
+	CS_FAILED, /* its commit failed; the loop thread holds it for a retry */
+};
+
+/** The committer thread and the hand-over between it and the loop thread. */
+struct committer {
+	pthread_t thread;
+	bool started;               /* loop thread only */
+	pthread_mutex_t mu;
+	pthread_cond_t work_cv;     /* loop -> committer: job queued, or stop */
+	pthread_cond_t done_cv;     /* committer -> loop: job done */
+	/* Under mu. */
+	bool queued;                /* a job waits for, or is in, the committer */
+	bool done;                  /* the job is finished; err is its result */
+	bool stop;
+	int err;
+	const struct mxc__kv_op *ops;
+	size_t n_ops;
+};
+
 struct mxc_store {
 	const struct mxc__kv_api *api;
 	void *kv;
@@ -66,14 +140,14 @@ struct mxc_store {
 	unsigned batch_size;
 	char *dir;
 
-	struct pending *pend;
-	size_t n_pend, cap_pend;
-	size_t n_records;       /* pending domain and host records */
-	size_t pend_bytes;
-	struct mxc_strmap keys[2]; /* pending domain and host names (sets) */
+	struct batch batches[2];
+	struct batch *pend;     /* where puts go */
+	struct batch *comm;     /* the committing slot */
+	enum commit_state cstate;
+	uint64_t committed;     /* records made durable through this handle */
 
-	struct counter *ctr;
-	size_t n_ctr, cap_ctr;
+	struct committer c;
+	bool c_init;            /* c's mutex and condition variables exist */
 
 	struct mxc_buf enc;     /* scratch for encoding */
 };
@@ -92,42 +166,188 @@ size_t mxc_store_mapsize(const struct mxc_store *s)
 
 size_t mxc_store_pending(const struct mxc_store *s)
 {
-	return s->n_records;
+	return s->pend->n_records;
+}
+
+uint64_t mxc_store_committed(const struct mxc_store *s)
+{
+	return s->committed;
 }
 
 /* ------------------------------------------------------------------------ */
-/* The pending batch                                                         */
+/* Test hooks                                                                */
 
-static void drop_pending(struct mxc_store *s)
+/*
+ * Shared by every store of the process, under their own mutex. A held
+ * commit waits in the committer thread before it touches the engine, until
+ * the hold is lifted or until the loop thread starts to wait for it
+ * (back-pressure, flush, close): each such wait lets exactly one commit
+ * through, so a test can observe the "committing" state at leisure and
+ * still never deadlock.
+ */
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool hold;
+	unsigned passes;     /* held commits let through by waiters */
+	unsigned fail;       /* commits still to fail */
+	unsigned at_gate;    /* committers held now */
+} g_test = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, 0, 0, 0 };
+
+void mxc_store_test_hold_commits(bool hold)
 {
-	for (size_t i = 0; i < s->n_pend; i++)
-		mxc_free(s->pend[i].key);
-	s->n_pend = 0;
-	s->n_records = 0;
-	s->pend_bytes = 0;
-	s->n_ctr = 0;
-	/* Freed rather than cleared: the map has no clear, and a batch is
-	 * rebuilt from scratch anyway. */
-	mxc_strmap_free(&s->keys[0]);
-	mxc_strmap_free(&s->keys[1]);
+	pthread_mutex_lock(&g_test.mu);
+	g_test.hold = hold;
+	g_test.passes = 0;
+	pthread_cond_broadcast(&g_test.cv);
+	pthread_mutex_unlock(&g_test.mu);
 }
 
-/* Queues one write; copies @p key and @p val. */
+void mxc_store_test_fail_commits(unsigned n)
+{
+	pthread_mutex_lock(&g_test.mu);
+	g_test.fail = n;
+	pthread_mutex_unlock(&g_test.mu);
+}
+
+unsigned mxc_store_test_held(void)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&g_test.mu);
+	n = g_test.at_gate;
+	pthread_mutex_unlock(&g_test.mu);
+	return n;
+}
+
+/* In the committer thread, before a commit: waits while commits are held. */
+static void test_gate(void)
+{
+	pthread_mutex_lock(&g_test.mu);
+	g_test.at_gate++;
+	while (g_test.hold && g_test.passes == 0)
+		pthread_cond_wait(&g_test.cv, &g_test.mu);
+	if (g_test.hold)
+		g_test.passes--;
+	g_test.at_gate--;
+	pthread_mutex_unlock(&g_test.mu);
+}
+
+/* On the loop thread, about to wait for the committer: let one commit by. */
+static void test_pass_one(void)
+{
+	pthread_mutex_lock(&g_test.mu);
+	if (g_test.hold) {
+		g_test.passes++;
+		pthread_cond_broadcast(&g_test.cv);
+	}
+	pthread_mutex_unlock(&g_test.mu);
+}
+
+/* Whether the commit about to be made is to fail (any thread). */
+static bool test_fail_now(void)
+{
+	bool fail = false;
+
+	pthread_mutex_lock(&g_test.mu);
+	if (g_test.fail) {
+		g_test.fail--;
+		fail = true;
+	}
+	pthread_mutex_unlock(&g_test.mu);
+	return fail;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Batches                                                                   */
+
+static void batch_init(struct batch *b)
+{
+	memset(b, 0, sizeof(*b));
+	mxc_strmap_init(&b->keys[0]);
+	mxc_strmap_init(&b->keys[1]);
+}
+
+/* Empties @p b, keeping its arrays for reuse. */
+static void batch_clear(struct batch *b)
+{
+	for (size_t i = 0; i < b->n_pend; i++)
+		mxc_free(b->pend[i].key);
+	b->n_pend = 0;
+	b->n_records = 0;
+	b->bytes = 0;
+	b->n_ctr = 0;
+	mxc_free(b->ops);
+	b->ops = NULL;
+	b->n_ops = 0;
+	/* Freed rather than cleared: the map has no clear, and a batch is
+	 * rebuilt from scratch anyway. */
+	mxc_strmap_free(&b->keys[0]);
+	mxc_strmap_free(&b->keys[1]);
+}
+
+static void batch_free(struct batch *b)
+{
+	batch_clear(b);
+	mxc_free(b->pend);
+	mxc_free(b->ctr);
+}
+
+static bool batch_empty(const struct batch *b)
+{
+	return b->n_pend == 0 && b->n_ctr == 0;
+}
+
+/* (Re)builds the operation list of @p b (records, then counter deltas); it
+ * points into the batch, and lives until the batch is cleared or rebuilt. */
+static int batch_build_ops(struct batch *b)
+{
+	size_t n = b->n_pend + b->n_ctr, k = 0;
+	struct mxc__kv_op *ops;
+
+	mxc_free(b->ops);
+	b->ops = NULL;
+	b->n_ops = 0;
+	ops = mxc_calloc(n, sizeof(*ops));
+	if (!ops)
+		return MXC_ENOMEM;
+	for (size_t i = 0; i < b->n_pend; i++, k++) {
+		ops[k].kind = b->pend[i].kind;
+		ops[k].db = b->pend[i].db;
+		ops[k].key = b->pend[i].key;
+		ops[k].klen = b->pend[i].klen;
+		ops[k].val = b->pend[i].val;
+		ops[k].vlen = b->pend[i].vlen;
+	}
+	for (size_t i = 0; i < b->n_ctr; i++, k++) {
+		ops[k].kind = MXC__KV_ADD_U64;
+		ops[k].db = MXC__DB_PROGRESS;
+		ops[k].key = b->ctr[i].name;
+		ops[k].klen = strlen(b->ctr[i].name);
+		ops[k].delta = b->ctr[i].delta;
+	}
+	b->ops = ops;
+	b->n_ops = n;
+	return 0;
+}
+
+/* Queues one write in the pending batch; copies @p key and @p val. */
 static int queue(struct mxc_store *s, unsigned db, unsigned kind, const char *key,
 		 const void *val, size_t vlen, struct pending **out)
 {
+	struct batch *b = s->pend;
 	size_t klen = strlen(key);
 	struct pending *p;
 	char *blk;
 
-	if (s->n_pend == s->cap_pend) {
-		size_t ncap = s->cap_pend ? s->cap_pend * 2 : 64;
-		struct pending *np = mxc_realloc(s->pend, ncap * sizeof(*np));
+	if (b->n_pend == b->cap_pend) {
+		size_t ncap = b->cap_pend ? b->cap_pend * 2 : 64;
+		struct pending *np = mxc_realloc(b->pend, ncap * sizeof(*np));
 
 		if (!np)
 			return MXC_ENOMEM;
-		s->pend = np;
-		s->cap_pend = ncap;
+		b->pend = np;
+		b->cap_pend = ncap;
 	}
 	blk = mxc_malloc(klen + 1 + vlen);
 	if (!blk)
@@ -135,60 +355,309 @@ static int queue(struct mxc_store *s, unsigned db, unsigned kind, const char *ke
 	memcpy(blk, key, klen + 1);
 	if (vlen)
 		memcpy(blk + klen + 1, val, vlen);
-	p = &s->pend[s->n_pend++];
+	p = &b->pend[b->n_pend++];
 	p->db = (uint8_t)db;
 	p->kind = (uint8_t)kind;
 	p->key = blk;
 	p->klen = klen;
 	p->val = (uint8_t *)blk + klen + 1;
 	p->vlen = vlen;
-	s->pend_bytes += klen + vlen;
+	b->bytes += klen + vlen;
 	if (out)
 		*out = p;
 	return 0;
 }
 
-int mxc_store_flush(struct mxc_store *s)
+static bool batch_full(const struct mxc_store *s)
 {
-	struct mxc__kv_op *ops;
-	size_t n = s->n_pend + s->n_ctr, k = 0;
+	return s->pend->n_records >= s->batch_size || s->pend->bytes >= BATCH_BYTES_MAX;
+}
+
+/* Past this the pending batch must not grow: the caller waits. */
+static bool batch_over_bound(const struct mxc_store *s)
+{
+	return s->pend->n_records >= (size_t)BATCH_SLACK * s->batch_size ||
+	       s->pend->bytes >= BATCH_SLACK * BATCH_BYTES_MAX;
+}
+
+/* Whether @p name is pending or committing (not yet known to the engine). */
+static bool batched(const struct mxc_store *s, unsigned db, const char *name)
+{
+	unsigned set = db == MXC__DB_HOSTS;
+
+	if (mxc_strmap_get(&s->pend->keys[set], name))
+		return true;
+	/* The committing batch's sets are only read while it commits. */
+	return s->cstate != CS_IDLE && mxc_strmap_get(&s->comm->keys[set], name);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Synchronous writes                                                        */
+
+/* Writes @p b on this thread and clears it. Nothing may be committing. */
+static int write_sync(struct mxc_store *s, struct batch *b)
+{
+	size_t n = b->n_records;
 	int r;
 
-	if (n == 0)
+	if (batch_empty(b))
 		return 0;
-	ops = mxc_calloc(n, sizeof(*ops));
-	if (!ops)
-		return MXC_ENOMEM;
-	for (size_t i = 0; i < s->n_pend; i++, k++) {
-		ops[k].kind = s->pend[i].kind;
-		ops[k].db = s->pend[i].db;
-		ops[k].key = s->pend[i].key;
-		ops[k].klen = s->pend[i].klen;
-		ops[k].val = s->pend[i].val;
-		ops[k].vlen = s->pend[i].vlen;
-	}
-	for (size_t i = 0; i < s->n_ctr; i++, k++) {
-		ops[k].kind = MXC__KV_ADD_U64;
-		ops[k].db = MXC__DB_PROGRESS;
-		ops[k].key = s->ctr[i].name;
-		ops[k].klen = strlen(s->ctr[i].name);
-		ops[k].delta = s->ctr[i].delta;
-	}
-	r = s->api->write(s->kv, ops, n);
-	mxc_free(ops);
+	r = batch_build_ops(b);
+	if (r)
+		return r;
+	r = test_fail_now() ? MXC_EIO : s->api->write(s->kv, b->ops, b->n_ops);
 	if (r) {
-		mxc_log_error("store %s: commit of %zu writes failed: %s", s->dir, n,
+		mxc_log_error("store %s: commit of %zu writes failed: %s", s->dir, b->n_ops,
 			      mxc_strerror(r));
 		return r;
 	}
-	drop_pending(s);
+	batch_clear(b);
+	s->committed += n;
 	return 0;
 }
 
-static bool batch_full(const struct mxc_store *s)
+/* ------------------------------------------------------------------------ */
+/* The committer thread                                                      */
+
+static void *committer_main(void *arg)
 {
-	return s->n_records >= s->batch_size || s->pend_bytes >= BATCH_BYTES_MAX;
+	struct mxc_store *s = arg;
+	struct committer *c = &s->c;
+
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		const struct mxc__kv_op *ops;
+		size_t n;
+		int r;
+
+		while (!c->stop && (!c->queued || c->done))
+			pthread_cond_wait(&c->work_cv, &c->mu);
+		/* close() waits for every job before it stops us. */
+		if (c->stop)
+			break;
+		ops = c->ops;
+		n = c->n_ops;
+		pthread_mutex_unlock(&c->mu);
+
+		test_gate();
+		r = test_fail_now() ? MXC_EIO : s->api->commit(s->kv, ops, n);
+
+		pthread_mutex_lock(&c->mu);
+		c->err = r;
+		c->done = true;
+		pthread_cond_signal(&c->done_cv);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
 }
+
+/* Starts the committer thread, with every signal blocked in it so that
+ * SIGINT and SIGTERM keep going to the loop thread. */
+static int committer_start(struct mxc_store *s)
+{
+	sigset_t all, old;
+	int r;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = pthread_create(&s->c.thread, NULL, committer_main, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r) {
+		mxc_log_error("store %s: cannot start the committer thread: %s", s->dir,
+			      mxc_strerror(-r));
+		return -r;
+	}
+	s->c.started = true;
+	return 0;
+}
+
+static void committer_stop(struct mxc_store *s)
+{
+	if (!s->c.started)
+		return;
+	pthread_mutex_lock(&s->c.mu);
+	s->c.stop = true;
+	pthread_cond_signal(&s->c.work_cv);
+	pthread_mutex_unlock(&s->c.mu);
+	pthread_join(s->c.thread, NULL);
+	s->c.started = false;
+}
+
+/* Hands the committing batch (its ops built) to the committer thread. */
+static int hand_over(struct mxc_store *s)
+{
+	struct committer *c = &s->c;
+	int r;
+
+	if (!c->started) {
+		r = committer_start(s);
+		if (r)
+			return r;
+	}
+	pthread_mutex_lock(&c->mu);
+	c->ops = s->comm->ops;
+	c->n_ops = s->comm->n_ops;
+	c->err = 0;
+	c->done = false;
+	c->queued = true;
+	pthread_cond_signal(&c->work_cv);
+	pthread_mutex_unlock(&c->mu);
+	s->cstate = CS_BUSY;
+	return 0;
+}
+
+/*
+ * Takes in the result @p err of the commit just finished: frees the batch
+ * on success, grows the map and hands the batch over again on MXC_EFULL,
+ * keeps it for a retry on any other error.
+ */
+static int reap(struct mxc_store *s, int err)
+{
+	struct batch *b = s->comm;
+
+	s->api->after_commit(s->kv);
+	if (!err) {
+		s->committed += b->n_records;
+		batch_clear(b);
+		s->cstate = CS_IDLE;
+		return 0;
+	}
+	if (err == MXC_EFULL) {
+		/* No commit runs now, and grow() closes the read txn: the
+		 * process has no transaction open, as a resize needs. */
+		err = s->api->grow(s->kv);
+		if (!err)
+			err = hand_over(s);
+		if (!err)
+			return 0;
+	}
+	mxc_log_error("store %s: commit of %zu writes failed: %s", s->dir, b->n_ops,
+		      mxc_strerror(err));
+	s->cstate = CS_FAILED;
+	return err;
+}
+
+int mxc_store_poll(struct mxc_store *s)
+{
+	struct committer *c = &s->c;
+	bool done;
+	int err;
+
+	if (s->cstate != CS_BUSY)
+		return 0;
+	pthread_mutex_lock(&c->mu);
+	done = c->done;
+	err = c->err;
+	if (done)
+		c->queued = c->done = false;
+	pthread_mutex_unlock(&c->mu);
+	return done ? reap(s, err) : 0;
+}
+
+/* Waits until nothing is committing, taking in each result. */
+static int settle(struct mxc_store *s)
+{
+	struct committer *c = &s->c;
+	int err = 0;
+
+	while (s->cstate == CS_BUSY) {
+		test_pass_one();
+		pthread_mutex_lock(&c->mu);
+		while (!c->done)
+			pthread_cond_wait(&c->done_cv, &c->mu);
+		err = c->err;
+		c->queued = c->done = false;
+		pthread_mutex_unlock(&c->mu);
+		err = reap(s, err);
+	}
+	return err;
+}
+
+/* Starts a commit if the slot is free: a failed batch first, else the
+ * pending one. */
+static int kick(struct mxc_store *s)
+{
+	struct batch *b;
+	int r;
+
+	if (s->cstate == CS_BUSY)
+		return 0;
+	if (s->cstate == CS_FAILED) {
+		r = batch_build_ops(s->comm);
+		return r ? r : hand_over(s);
+	}
+	if (batch_empty(s->pend))
+		return 0;
+	r = batch_build_ops(s->pend);
+	if (r)
+		return r;
+	b = s->comm;
+	s->comm = s->pend;
+	s->pend = b;
+	r = hand_over(s);
+	if (r) {
+		/* Back to where it was, still pending. */
+		s->pend = s->comm;
+		s->comm = b;
+		mxc_free(s->pend->ops);
+		s->pend->ops = NULL;
+		s->pend->n_ops = 0;
+	}
+	return r;
+}
+
+/* mxc_store_commit_async without the poll. */
+static int commit_async(struct mxc_store *s)
+{
+	int r = kick(s);
+
+	if (r)
+		return r;
+	/* Back-pressure: the batch could not go, and is as large as it may
+	 * get. The committer is busy with an earlier batch; wait for it. */
+	if (s->cstate == CS_BUSY && batch_over_bound(s)) {
+		r = settle(s);
+		if (!r)
+			r = kick(s);
+	}
+	return r;
+}
+
+int mxc_store_commit_async(struct mxc_store *s)
+{
+	int r;
+
+	if (s->rdonly)
+		return MXC_EINVAL;
+	r = mxc_store_poll(s);
+	if (r)
+		return r;
+	return commit_async(s);
+}
+
+int mxc_store_flush(struct mxc_store *s)
+{
+	int r;
+
+	if (s->rdonly)
+		return 0;
+	r = mxc_store_poll(s);
+	if (!r)
+		r = settle(s);
+	if (r)
+		return r;
+	/* The older batch first: a failed commit kept for a retry. */
+	if (s->cstate == CS_FAILED) {
+		r = write_sync(s, s->comm);
+		if (r)
+			return r;
+		s->cstate = CS_IDLE;
+	}
+	return write_sync(s, s->pend);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Records                                                                   */
 
 /* Valid record key: a name of 1..253 bytes. */
 static bool key_ok(const char *name)
@@ -204,11 +673,11 @@ static bool key_ok(const char *name)
 /* Queues an encoded record (in s->enc) under @p name, first write wins. */
 static int put_record(struct mxc_store *s, unsigned db, const char *name)
 {
-	struct mxc_strmap *set = &s->keys[db == MXC__DB_HOSTS];
+	struct mxc_strmap *set = &s->pend->keys[db == MXC__DB_HOSTS];
 	struct pending *p;
 	int r;
 
-	if (mxc_strmap_get(set, name))
+	if (batched(s, db, name))
 		return 0;
 	r = queue(s, db, MXC__KV_PUT_NEW, name, s->enc.data, s->enc.len, &p);
 	if (r)
@@ -218,13 +687,13 @@ static int put_record(struct mxc_store *s, unsigned db, const char *name)
 	r = mxc_strmap_put(set, p->key, p->key);
 	if (r) {
 		/* Undo, so that a pending record is always in the set. */
-		s->n_pend--;
-		s->pend_bytes -= p->klen + p->vlen;
+		s->pend->n_pend--;
+		s->pend->bytes -= p->klen + p->vlen;
 		mxc_free(p->key);
 		return r;
 	}
-	s->n_records++;
-	return batch_full(s) ? mxc_store_flush(s) : 0;
+	s->pend->n_records++;
+	return batch_full(s) ? commit_async(s) : 0;
 }
 
 int mxc_store_domain_put(struct mxc_store *s, const struct mxc_domain_rec *r)
@@ -235,6 +704,9 @@ int mxc_store_domain_put(struct mxc_store *s, const struct mxc_domain_rec *r)
 		return MXC_EINVAL;
 	if (!r || !key_ok(r->domain))
 		return MXC_EINVAL;
+	e = mxc_store_poll(s);
+	if (e)
+		return e;
 	mxc_buf_reset(&s->enc);
 	e = mxc_domain_rec_encode(r, &s->enc);
 	if (e)
@@ -250,6 +722,9 @@ int mxc_store_host_put(struct mxc_store *s, const struct mxc_host_rec *r)
 		return MXC_EINVAL;
 	if (!r || !key_ok(r->host))
 		return MXC_EINVAL;
+	e = mxc_store_poll(s);
+	if (e)
+		return e;
 	mxc_buf_reset(&s->enc);
 	e = mxc_host_rec_encode(r, &s->enc);
 	if (e)
@@ -268,7 +743,13 @@ static int exists(struct mxc_store *s, unsigned db, const char *name)
 	/* A longer name can never have been stored. */
 	if (!key_ok(name))
 		return 0;
-	if (mxc_strmap_get(&s->keys[db == MXC__DB_HOSTS], name))
+	r = mxc_store_poll(s);
+	if (r)
+		return r;
+	/* Pending, then committing, then committed: a batch leaves the
+	 * committing slot only in poll, which also resets the read snapshot,
+	 * so a name is always found in one of the three. */
+	if (batched(s, db, name))
 		return 1;
 	r = s->api->get(s->kv, db, name, strlen(name), &v, &vlen);
 	if (r == MXC_ENOTFOUND)
@@ -291,32 +772,40 @@ int mxc_store_host_exists(struct mxc_store *s, const char *host)
 
 int mxc_store_counter_add(struct mxc_store *s, const char *name, uint64_t delta)
 {
+	struct batch *b;
 	size_t n;
+	int r;
 
 	if (s->rdonly || !name)
 		return MXC_EINVAL;
 	n = strnlen(name, COUNTER_NAME_MAX + 1);
 	if (n == 0 || n > COUNTER_NAME_MAX)
 		return MXC_EINVAL;
-	/* A handful of counter names exist: a linear scan beats a map. */
-	for (size_t i = 0; i < s->n_ctr; i++) {
-		if (strcmp(s->ctr[i].name, name) == 0) {
-			s->ctr[i].delta += delta;
+	r = mxc_store_poll(s);
+	if (r)
+		return r;
+	/* The delta travels with the pending batch, so that it is committed
+	 * in the same transaction as the records it counts. A handful of
+	 * counter names exist: a linear scan beats a map. */
+	b = s->pend;
+	for (size_t i = 0; i < b->n_ctr; i++) {
+		if (strcmp(b->ctr[i].name, name) == 0) {
+			b->ctr[i].delta += delta;
 			return 0;
 		}
 	}
-	if (s->n_ctr == s->cap_ctr) {
-		size_t ncap = s->cap_ctr ? s->cap_ctr * 2 : 8;
-		struct counter *nc = mxc_realloc(s->ctr, ncap * sizeof(*nc));
+	if (b->n_ctr == b->cap_ctr) {
+		size_t ncap = b->cap_ctr ? b->cap_ctr * 2 : 8;
+		struct counter *nc = mxc_realloc(b->ctr, ncap * sizeof(*nc));
 
 		if (!nc)
 			return MXC_ENOMEM;
-		s->ctr = nc;
-		s->cap_ctr = ncap;
+		b->ctr = nc;
+		b->cap_ctr = ncap;
 	}
-	memcpy(s->ctr[s->n_ctr].name, name, n + 1);
-	s->ctr[s->n_ctr].delta = delta;
-	s->n_ctr++;
+	memcpy(b->ctr[b->n_ctr].name, name, n + 1);
+	b->ctr[b->n_ctr].delta = delta;
+	b->n_ctr++;
 	return 0;
 }
 
@@ -338,6 +827,9 @@ int mxc_store_counter_get(struct mxc_store *s, const char *name, uint64_t *out)
 	*out = 0;
 	if (!name || !name[0] || strnlen(name, COUNTER_NAME_MAX + 1) > COUNTER_NAME_MAX)
 		return MXC_EINVAL;
+	r = mxc_store_poll(s);
+	if (r)
+		return r;
 	r = s->api->get(s->kv, MXC__DB_PROGRESS, name, strlen(name), &v, &vlen);
 	if (r == MXC_ENOTFOUND)
 		return 0;
@@ -465,8 +957,11 @@ static int take_first_run(void *arg, const void *key, size_t klen, const void *v
 int mxc_store_run_get(struct mxc_store *s, struct mxc_run_info *out)
 {
 	struct first_run fr = { out, MXC_ENOTFOUND };
-	int r = s->api->each(s->kv, MXC__DB_RUNS, take_first_run, &fr);
+	int r = mxc_store_poll(s);
 
+	if (r)
+		return r;
+	r = s->api->each(s->kv, MXC__DB_RUNS, take_first_run, &fr);
 	if (r < 0)
 		return r;
 	if (fr.err)
@@ -579,9 +1074,13 @@ int mxc_store_each_domain(struct mxc_store *s, mxc_store_domain_cb cb,
 			  mxc_store_corrupt_cb on_corrupt, void *arg)
 {
 	struct walk w = { MXC__DB_DOMAINS, cb, NULL, on_corrupt, arg };
+	int r;
 
 	if (!cb)
 		return MXC_EINVAL;
+	r = mxc_store_poll(s);
+	if (r)
+		return r;
 	return s->api->each(s->kv, MXC__DB_DOMAINS, walk_one, &w);
 }
 
@@ -589,17 +1088,21 @@ int mxc_store_each_host(struct mxc_store *s, mxc_store_host_cb cb,
 			mxc_store_corrupt_cb on_corrupt, void *arg)
 {
 	struct walk w = { MXC__DB_HOSTS, NULL, cb, on_corrupt, arg };
+	int r;
 
 	if (!cb)
 		return MXC_EINVAL;
+	r = mxc_store_poll(s);
+	if (r)
+		return r;
 	return s->api->each(s->kv, MXC__DB_HOSTS, walk_one, &w);
 }
 
 int mxc_store_count(struct mxc_store *s, uint64_t *domains, uint64_t *hosts)
 {
-	int r = 0;
+	int r = mxc_store_poll(s);
 
-	if (domains)
+	if (domains && !r)
 		r = s->api->count(s->kv, MXC__DB_DOMAINS, domains);
 	if (!r && hosts)
 		r = s->api->count(s->kv, MXC__DB_HOSTS, hosts);
@@ -660,9 +1163,13 @@ static int check_schema(struct mxc_store *s, char *errmsg, size_t errlen)
 
 static void store_free(struct mxc_store *s)
 {
-	drop_pending(s);
-	mxc_free(s->pend);
-	mxc_free(s->ctr);
+	batch_free(&s->batches[0]);
+	batch_free(&s->batches[1]);
+	if (s->c_init) {
+		pthread_cond_destroy(&s->c.done_cv);
+		pthread_cond_destroy(&s->c.work_cv);
+		pthread_mutex_destroy(&s->c.mu);
+	}
 	mxc_buf_free(&s->enc);
 	mxc_free(s->dir);
 	mxc_free(s);
@@ -696,9 +1203,26 @@ int mxc_store_open(const char *dir, unsigned flags, unsigned batch_size,
 	s->api = mxc__kv_lmdb();
 	s->rdonly = (flags & MXC_STORE_RDONLY) != 0;
 	s->batch_size = batch_size ? batch_size : BATCH_DEFAULT;
-	mxc_strmap_init(&s->keys[0]);
-	mxc_strmap_init(&s->keys[1]);
+	batch_init(&s->batches[0]);
+	batch_init(&s->batches[1]);
+	s->pend = &s->batches[0];
+	s->comm = &s->batches[1];
+	s->cstate = CS_IDLE;
 	mxc_buf_init(&s->enc, RECORD_MAX);
+	if (pthread_mutex_init(&s->c.mu, NULL) == 0) {
+		if (pthread_cond_init(&s->c.work_cv, NULL) == 0) {
+			if (pthread_cond_init(&s->c.done_cv, NULL) == 0)
+				s->c_init = true;
+			else
+				pthread_cond_destroy(&s->c.work_cv);
+		}
+		if (!s->c_init)
+			pthread_mutex_destroy(&s->c.mu);
+	}
+	if (!s->c_init) {
+		store_free(s);
+		goto nomem;
+	}
 
 	r = s->api->open(&s->kv, dir, flags, g_initial_mapsize, errmsg, errlen);
 	if (!r)
@@ -718,15 +1242,44 @@ nomem:
 	return MXC_ENOMEM;
 }
 
+/*
+ * Like mxc_store_flush, but goes on after an error: a failed commit taken
+ * in here is still retried and the pending batch still written, and the
+ * first error is returned, so that it is not lost even if the retry worked.
+ */
+static int close_flush(struct mxc_store *s)
+{
+	size_t lost;
+	int r, e;
+
+	r = mxc_store_poll(s);
+	e = settle(s);
+	if (!r)
+		r = e;
+	if (s->cstate == CS_FAILED) {
+		e = write_sync(s, s->comm);
+		if (!e)
+			s->cstate = CS_IDLE;
+		if (!r)
+			r = e;
+	}
+	e = write_sync(s, s->pend);
+	if (!r)
+		r = e;
+	lost = s->pend->n_records + (s->cstate == CS_FAILED ? s->comm->n_records : 0);
+	if (lost)
+		mxc_log_error("store %s: %zu records not committed", s->dir, lost);
+	return r;
+}
+
 int mxc_store_close(struct mxc_store *s)
 {
 	int r, rc;
 
 	if (!s)
 		return 0;
-	r = s->rdonly ? 0 : mxc_store_flush(s);
-	if (r)
-		mxc_log_error("store %s: %zu records not committed", s->dir, s->n_records);
+	r = s->rdonly ? 0 : close_flush(s);
+	committer_stop(s);
 	rc = s->api->close(s->kv);
 	store_free(s);
 	return r ? r : rc;

@@ -11,8 +11,16 @@
  *
  * Writes are buffered in memory and committed in batches (one write
  * transaction per batch) so that the cost of a commit is shared by many
- * domains; mxc_store_flush commits at once. When the map is full it is grown
- * and the batch is retried. A domain key is written once however often it is
+ * domains. A full batch, or mxc_store_commit_async, hands the batch to the
+ * store's committer thread and returns at once, so the caller's event loop
+ * does not wait for the disk; mxc_store_poll picks up the result.
+ * mxc_store_flush commits everything and returns once it is durable. When
+ * the map is full it is grown and the batch is retried.
+ *
+ * Threads: a store is used from one thread (the "loop thread"); the
+ * committer thread is internal. Every entry point first calls
+ * mxc_store_poll, and returns the error of a failed asynchronous commit,
+ * doing nothing else, if there is one. A domain key is written once however often it is
  * put, so a scan that was killed and is run again stores every domain exactly
  * once: what was committed is skipped, what was not is scanned again. The
  * first write of a key wins; putting a key that is already committed or
@@ -59,7 +67,13 @@ struct mxc_run_info {
 int mxc_store_open(const char *dir, unsigned flags, unsigned batch_size,
 		   struct mxc_store **out, char *errmsg, size_t errlen);
 
-/** Commit what is buffered and close. Returns the flush result. */
+/**
+ * Commit what is buffered (waiting for a commit in flight), stop the
+ * committer thread and close. A batch whose commit failed is tried once
+ * more; whatever still fails is freed.
+ * @return 0, or the first error (of a commit, also one that failed earlier
+ *         and was not yet returned, or of closing)
+ */
 int mxc_store_close(struct mxc_store *s);
 
 /** The current run, or MXC_ENOTFOUND if none was begun in this store. */
@@ -77,7 +91,8 @@ int mxc_store_run_begin(struct mxc_store *s, const struct mxc_run_info *fresh,
 int mxc_store_run_finish(struct mxc_store *s, int64_t finished_at);
 
 /**
- * Is the domain already committed (or buffered for commit)?
+ * Is the domain already committed, being committed, or buffered for commit?
+ * There is no moment between a put and its commit in which it is not found.
  * @return 1 yes, 0 no, negative on error
  */
 int mxc_store_domain_exists(struct mxc_store *s, const char *domain);
@@ -85,10 +100,13 @@ int mxc_store_host_exists(struct mxc_store *s, const char *host);
 
 /**
  * Buffer a record for the next batch (encoded at once: the caller keeps
- * ownership of @p r). Commits the batch when it is full. A key already
- * committed or pending is left as it was.
- * @return 0, MXC_EINVAL (read-only store, no name), an encoding error, or a
- *         failed commit (the batch then stays buffered for a later flush)
+ * ownership of @p r). When the batch is full it is committed as by
+ * mxc_store_commit_async (so this may wait when the committer is behind by
+ * twice a batch). A key already committed, committing or pending is left as
+ * it was.
+ * @return 0, MXC_EINVAL (read-only store, no name), an encoding error, the
+ *         error of an earlier asynchronous commit (nothing was buffered), or
+ *         a failure to start a commit (the record stays buffered)
  */
 int mxc_store_domain_put(struct mxc_store *s, const struct mxc_domain_rec *r);
 int mxc_store_host_put(struct mxc_store *s, const struct mxc_host_rec *r);
@@ -98,11 +116,60 @@ int mxc_store_counter_add(struct mxc_store *s, const char *name, uint64_t delta)
 /** Read a committed counter (0 if absent). */
 int mxc_store_counter_get(struct mxc_store *s, const char *name, uint64_t *out);
 
-/** Records buffered but not yet committed. */
+/**
+ * Records buffered in the pending batch, not yet handed to a commit (records
+ * being committed are not counted).
+ * @param s the store
+ * @return the number of records
+ */
 size_t mxc_store_pending(const struct mxc_store *s);
 
-/** Commit the buffered batch now. */
+/**
+ * Records this handle has committed since it was opened: each is durable
+ * (see store/README.md). A commit done by the committer thread is counted
+ * once mxc_store_poll (or any entry point) has picked it up.
+ * @param s the store
+ * @return the number of records
+ */
+uint64_t mxc_store_committed(const struct mxc_store *s);
+
+/**
+ * Commit everything buffered now, on the calling thread: wait for a commit
+ * in flight, then write a batch kept from a failed commit, then the pending
+ * batch. Returns once all of it is durable.
+ * @param s the store
+ * @return 0 (also on a read-only store), the error of an earlier
+ *         asynchronous commit (its batch is kept, and the next flush tries
+ *         it again), or the error of this commit (the batch is kept)
+ */
 int mxc_store_flush(struct mxc_store *s);
+
+/**
+ * Hand the pending batch (records and counter deltas) to the committer
+ * thread, started on first use, and return without waiting; new puts go to
+ * a fresh batch. If a commit is still running, the batch stays pending and
+ * goes next time, except that a batch grown to twice batch_size records (or
+ * twice the batch byte bound) waits for the running commit (back-pressure).
+ * A batch whose commit failed is handed over again before the pending one.
+ * Call it regularly (e.g. from a 1-second timer) even with nothing pending:
+ * it also picks up a finished commit, as mxc_store_poll does.
+ * @param s a writable store
+ * @return 0, MXC_EINVAL (read-only), the error of an earlier asynchronous
+ *         commit, or a failure to start the commit (MXC_ENOMEM, -errno)
+ */
+int mxc_store_commit_async(struct mxc_store *s);
+
+/**
+ * Pick up a finished asynchronous commit, on the calling thread, without
+ * waiting: free the committed batch and let lookups see the commit. When the
+ * map was full it is grown here and the batch handed back to the committer.
+ * Every other entry point calls this first.
+ * @param s the store
+ * @return 0 (also when nothing finished), or the error of the commit: its
+ *         batch is kept (lookups still find its keys) and retried by the
+ *         next mxc_store_commit_async, flush or close
+ */
+int mxc_store_poll(struct mxc_store *s);
 
 /**
  * Visit every committed domain record in key order. The record is valid only
@@ -135,5 +202,28 @@ void mxc_store_set_initial_mapsize(size_t bytes);
  * @return the size
  */
 size_t mxc_store_mapsize(const struct mxc_store *s);
+
+/**
+ * Test hook: while @p hold is true, the committer threads of all stores wait
+ * before each commit, so that a test sees the "being committed" state for
+ * as long as it likes. A loop thread that has to wait for a commit
+ * (back-pressure, flush, close) lets exactly one held commit through, so a
+ * held commit never deadlocks its store. false lets every commit go.
+ * @param hold whether to hold commits
+ */
+void mxc_store_test_hold_commits(bool hold);
+
+/**
+ * Test hook: the next @p n commits (asynchronous or not) fail with MXC_EIO
+ * before they touch the database. 0 turns it off.
+ * @param n the number of commits to fail
+ */
+void mxc_store_test_fail_commits(unsigned n);
+
+/**
+ * Test hook: how many commits wait in mxc_store_test_hold_commits now.
+ * @return the number of committer threads held
+ */
+unsigned mxc_store_test_held(void);
 
 #endif

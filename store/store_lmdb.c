@@ -16,18 +16,33 @@
  *   rolled-back batch is only scanned again. close() syncs fully.
  *   WRITEMAP is avoided because a stray write through the map could corrupt
  *   committed pages; NOSYNC would give no integrity after a system crash.
+ * - Two threads. The store's owner (the scan's event loop) calls get(),
+ *   count(), each(), write() and grow(); the store's committer thread calls
+ *   commit() and nothing else. commit() uses only its own write transaction
+ *   and the fields commit_rc and bad_counter, which the owner reads in
+ *   after_commit() once store.c's mutex has told it the commit returned.
+ *   The cached read transaction belongs to the owner alone. LMDB itself
+ *   allows one write transaction beside any number of readers, and with
+ *   MDB_NOTLS a read transaction is not tied to the thread's identity.
+ *   commit() logs nothing, because a log line may run a hook of the
+ *   owner's (the progress display); after_commit() logs for it.
  * - Map growth. The map starts at 256 MiB (or the size the test hook sets,
  *   or enough for an existing file). When a write hits MDB_MAP_FULL the
  *   transaction is aborted, the map doubled with mdb_env_set_mapsize and
  *   the batch retried. LMDB allows that only while this process has no
- *   transaction open, which is why the cached read transaction is reset
- *   before every write and aborted before a resize, and why a resize is
- *   refused while an each() walk holds a read transaction.
+ *   transaction open, which is why grow() runs on the owner, only while no
+ *   commit() runs (commit() reports MXC_EFULL instead of growing), aborts
+ *   the cached read transaction first, and is refused while an each() walk
+ *   holds a read transaction.
  * - Lookups. mxc_store_domain_exists runs once per input name, so get() keeps
  *   one read transaction and renews it (a cheap reader-slot update) instead
- *   of beginning and aborting one per lookup. It is reset before each write
- *   so that it does not pin old pages while the writer commits, and renewed
- *   lazily on the next lookup, which then sees the new commit.
+ *   of beginning and aborting one per lookup. write() resets it first so
+ *   that it does not pin old pages while the writer commits; after a
+ *   commit() by the committer thread, after_commit() resets it. Either way
+ *   it is renewed lazily on the next lookup, which then sees the new commit.
+ *   While commit() runs, the owner's snapshot stays live, so that batch
+ *   cannot reuse the pages freed by the commit before it: the file may grow
+ *   by about one batch more than with synchronous commits.
  * - MDB_NORDAHEAD: lookups and puts land on random pages of a file that
  *   can outgrow memory; reading ahead around each would only evict pages.
  * - MDB_NOTLS, so the cached read transaction and an each() walk can be open
@@ -85,13 +100,32 @@ struct lmdb_kv {
 	bool rdonly;
 	bool opened;        /* mdb_env_open succeeded */
 	int dir_fd;         /* the directory, flock'ed by a writer; -1 otherwise */
+	/* Written by commit() on the committer thread, read and cleared by
+	 * after_commit() on the owner; store.c's mutex orders the two. */
+	int commit_rc;      /* LMDB code of the last commit(), to log */
+	unsigned bad_counter; /* damaged progress counters restarted */
 };
 
+/* True for the codes that lmdb_error() logs: those that lose detail. */
+static bool lmdb_unusual(int rc)
+{
+	switch (rc) {
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_INVALID:
+		return true;
+	default:
+		return rc < 0 && rc != MDB_NOTFOUND && rc != MDB_KEYEXIST &&
+		       rc != MDB_MAP_FULL && rc != MDB_TXN_FULL &&
+		       rc != MDB_VERSION_MISMATCH;
+	}
+}
+
 /*
- * The one translation of LMDB codes. Codes with no MXC_E* meaning are
- * logged with LMDB's own text, since the caller only sees MXC_ESTORE.
+ * The one translation of LMDB codes, without logging, for the committer
+ * thread; lmdb_error() below is the same plus the log line.
  */
-static int lmdb_error(int rc)
+static int lmdb_code(int rc)
 {
 	switch (rc) {
 	case MDB_SUCCESS:
@@ -109,7 +143,6 @@ static int lmdb_error(int rc)
 	case MDB_CORRUPTED:
 	case MDB_PAGE_NOTFOUND:
 	case MDB_INVALID:
-		mxc_log_error("store: %s", mdb_strerror(rc));
 		return MXC_ECORRUPT;
 	case ENOMEM:
 		return MXC_ENOMEM;
@@ -118,8 +151,19 @@ static int lmdb_error(int rc)
 	}
 	if (rc > 0)
 		return -rc; /* an errno value */
-	mxc_log_error("store: %s", mdb_strerror(rc));
 	return MXC_ESTORE;
+}
+
+/*
+ * lmdb_code() for the owner's thread. Codes whose MXC_E* meaning loses
+ * detail (corruption, anything LMDB-specific that becomes MXC_ESTORE) are
+ * logged with LMDB's own text, since the caller only sees our code.
+ */
+static int lmdb_error(int rc)
+{
+	if (lmdb_unusual(rc))
+		mxc_log_error("store: %s", mdb_strerror(rc));
+	return lmdb_code(rc);
 }
 
 /* True when the file exists; errno tells why not otherwise. */
@@ -410,7 +454,8 @@ static int kv_get(void *p, unsigned db, const void *key, size_t klen, const void
 	return 0;
 }
 
-static int add_u64(MDB_txn *txn, MDB_dbi dbi, const struct mxc__kv_op *op)
+static int add_u64(struct lmdb_kv *kv, MDB_txn *txn, MDB_dbi dbi,
+		   const struct mxc__kv_op *op)
 {
 	MDB_val k = { op->klen, (void *)op->key }, v;
 	uint64_t cur = 0;
@@ -424,9 +469,9 @@ static int add_u64(MDB_txn *txn, MDB_dbi dbi, const struct mxc__kv_op *op)
 		for (int i = 0; i < 8; i++)
 			cur = cur << 8 | b[i];
 	} else if (rc == 0) {
-		/* A damaged counter must not block every later batch. */
-		mxc_log_warn("store: progress counter %.*s has %zu bytes, restarting it",
-			     (int)op->klen, (const char *)op->key, v.mv_size);
+		/* A damaged counter must not block every later batch. It is
+		 * logged by the owner (this may be the committer thread). */
+		kv->bad_counter++;
 	} else if (rc != MDB_NOTFOUND) {
 		return rc;
 	}
@@ -463,7 +508,7 @@ static int write_once(struct lmdb_kv *kv, const struct mxc__kv_op *ops, size_t n
 			rc = mdb_put(txn, dbi, &k, &v, 0);
 			break;
 		case MXC__KV_ADD_U64:
-			rc = add_u64(txn, dbi, op);
+			rc = add_u64(kv, txn, dbi, op);
 			break;
 		default:
 			rc = EINVAL;
@@ -476,6 +521,16 @@ static int write_once(struct lmdb_kv *kv, const struct mxc__kv_op *ops, size_t n
 	}
 	/* mdb_txn_commit frees the txn whether or not it succeeds. */
 	return mdb_txn_commit(txn);
+}
+
+/* On the owner: logs the damaged counters a write restarted. */
+static void report_bad_counters(struct lmdb_kv *kv)
+{
+	if (kv->bad_counter) {
+		mxc_log_warn("store: %u damaged progress counter(s) restarted from 0",
+			     kv->bad_counter);
+		kv->bad_counter = 0;
+	}
 }
 
 /* Doubles the map. No txn of this process may be open: see the file comment. */
@@ -521,12 +576,48 @@ static int kv_write(void *p, const struct mxc__kv_op *ops, size_t n)
 	reset_rtxn(kv);
 	for (;;) {
 		r = lmdb_error(write_once(kv, ops, n));
+		report_bad_counters(kv);
 		if (r != MXC_EFULL)
 			return r;
 		r = grow(kv);
 		if (r)
 			return r;
 	}
+}
+
+/* The committer thread's write: see mxc__kv_api.commit. */
+static int kv_commit(void *p, const struct mxc__kv_op *ops, size_t n)
+{
+	struct lmdb_kv *kv = p;
+	int rc;
+
+	/* No mxc_fails_assert here: it would log from this thread. store.c
+	 * builds the operations, so these checks never fire in practice. */
+	if (kv->rdonly)
+		return MXC_EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (ops[i].db >= MXC__DB__COUNT || ops[i].klen == 0)
+			return MXC_EINVAL;
+	rc = write_once(kv, ops, n);
+	kv->commit_rc = rc;
+	return lmdb_code(rc);
+}
+
+static void kv_after_commit(void *p)
+{
+	struct lmdb_kv *kv = p;
+
+	/* The next lookup renews the snapshot and sees the commit. */
+	reset_rtxn(kv);
+	if (kv->commit_rc)
+		(void)lmdb_error(kv->commit_rc);
+	kv->commit_rc = 0;
+	report_bad_counters(kv);
+}
+
+static int kv_grow(void *p)
+{
+	return grow(p);
 }
 
 static int kv_each(void *p, unsigned db, mxc__kv_each_cb cb, void *arg)
@@ -593,6 +684,9 @@ static const struct mxc__kv_api lmdb_api = {
 	.close = kv_close,
 	.get = kv_get,
 	.write = kv_write,
+	.commit = kv_commit,
+	.after_commit = kv_after_commit,
+	.grow = kv_grow,
 	.each = kv_each,
 	.count = kv_count,
 	.mapsize = kv_mapsize,

@@ -3,8 +3,17 @@
  * Unit tests of the LMDB results store: put, exists (pending and committed),
  * flush, reopen and ordered walks; first-write-wins; progress counters; run
  * begin and resume; map growth from a tiny map; durability across a kill -9
- * of a writer in the middle of its batches; read-only opening; the schema
- * check; corrupt records skipped by walks; a second writer refused.
+ * of a writer in the middle of its batches, with synchronous and with
+ * asynchronous commits; read-only opening; the schema check; corrupt
+ * records skipped by walks; a second writer refused.
+ *
+ * The committer thread: records visible to exists() before, during and
+ * after their commit; puts during a commit going to the next batch;
+ * counters travelling with their batch; map growth through the
+ * asynchronous path; an injected commit failure reported once and its batch
+ * kept; back-pressure; close with a commit in flight. The "during" state is
+ * made deterministic with mxc_store_test_hold_commits, never with sleeps;
+ * waiting for a released commit is a bounded loop on mxc_store_poll.
  *
  * Every test works in its own fresh directory under /tmp and removes it.
  * Some tests open the LMDB files directly to plant damage, which is why this
@@ -13,6 +22,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <lmdb.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -29,6 +39,7 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
+#include "common/util.h"
 #include "store/store.h"
 
 /* ------------------------------------------------------------------------ */
@@ -70,6 +81,8 @@ static int drop_tmpdir(void **state)
 	remove_tree(*state);
 	mxc_free(*state);
 	mxc_store_set_initial_mapsize(0);
+	mxc_store_test_hold_commits(false);
+	mxc_store_test_fail_commits(0);
 	return 0;
 }
 
@@ -325,17 +338,40 @@ static void test_first_write_wins_and_hosts(void **state)
 	assert_int_equal(mxc_store_close(s), 0);
 }
 
+/*
+ * A full batch goes to the committer without a flush. With commits held the
+ * second full batch cannot go (one commit at a time) and stays pending,
+ * below the back-pressure bound; everything stays visible.
+ */
 static void test_batches_commit_when_full(void **state)
 {
 	const char *dir = *state;
 	struct mxc_store *s = open_rw(dir, 10);
-	uint64_t nd = 0;
+	uint64_t nd = 99;
 
-	for (unsigned i = 0; i < 25; i++)
+	mxc_store_test_hold_commits(true);
+	for (unsigned i = 0; i < 9; i++)
 		put_domain(s, i);
-	assert_int_equal(mxc_store_pending(s), 5);
+	assert_int_equal(mxc_store_pending(s), 9);
+	put_domain(s, 9);
+	/* Handed over at once. */
+	assert_int_equal(mxc_store_pending(s), 0);
+	for (unsigned i = 10; i < 25; i++)
+		put_domain(s, i);
+	assert_int_equal(mxc_store_pending(s), 15);
+	assert_int_equal(mxc_store_committed(s), 0);
 	assert_int_equal(mxc_store_count(s, &nd, NULL), 0);
-	assert_int_equal(nd, 20);
+	assert_int_equal(nd, 0);
+	for (unsigned i = 0; i < 25; i++)
+		assert_int_equal(domain_exists(s, i), 1);
+	assert_int_equal(domain_exists(s, 25), 0);
+	/* flush waits for the held commit (letting it through), then writes
+	 * the rest. */
+	assert_int_equal(mxc_store_flush(s), 0);
+	assert_int_equal(mxc_store_pending(s), 0);
+	assert_int_equal(mxc_store_committed(s), 25);
+	assert_int_equal(mxc_store_count(s, &nd, NULL), 0);
+	assert_int_equal(nd, 25);
 	assert_int_equal(mxc_store_close(s), 0);
 }
 
@@ -471,24 +507,29 @@ static void test_map_growth(void **state)
 }
 
 /*
- * The child writes batches of 100 and reports on a pipe, after each commit,
- * how many domains are committed. The parent kills it with SIGKILL at some
- * point while it is still writing, then checks that the store opens cleanly
- * and holds every reported domain exactly once, in whole batches.
+ * The child writes domains 0, 1, 2... and reports on a pipe how many are
+ * committed, each time that number grows. Synchronous: it flushes every
+ * 100 puts. Asynchronous: full batches of 100 go to the committer thread
+ * from inside put, and the count is what mxc_store_committed says, i.e.
+ * commits that completed and were picked up. The parent kills it with
+ * SIGKILL at some point while it is still writing, then checks that the
+ * store opens cleanly and holds every reported domain exactly once.
  */
-static void child_writer(const char *dir, int fd)
+static void child_writer(const char *dir, int fd, bool async)
 {
 	struct mxc_store *s;
 	char err[256];
+	uint32_t done = 0;
 
-	if (mxc_store_open(dir, MXC_STORE_CREATE, 100, &s, err, sizeof(err)) != 0)
+	if (mxc_store_open(dir, MXC_STORE_CREATE, async ? 100 : 1000000, &s, err,
+			   sizeof(err)) != 0)
 		_exit(3);
 	for (unsigned i = 0; i < 2000000; i++) {
-		uint32_t done;
-
 		put_domain(s, i);
-		if (mxc_store_pending(s) == 0) {
-			done = i + 1;
+		if (!async && (i + 1) % 100 == 0 && mxc_store_flush(s) != 0)
+			_exit(6);
+		if (mxc_store_committed(s) != done) {
+			done = (uint32_t)mxc_store_committed(s);
 			if (write(fd, &done, sizeof(done)) != sizeof(done))
 				_exit(4);
 		}
@@ -496,9 +537,8 @@ static void child_writer(const char *dir, int fd)
 	_exit(5); /* never reached in time: the parent kills us */
 }
 
-static void test_kill9_durability(void **state)
+static void kill9_durability(const char *dir, bool async)
 {
-	const char *dir = *state;
 	int fds[2], status;
 	uint32_t done = 0, v;
 	unsigned reports = 0;
@@ -515,7 +555,7 @@ static void test_kill9_durability(void **state)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		close(fds[0]);
-		child_writer(dir, fds[1]);
+		child_writer(dir, fds[1], async);
 	}
 	close(fds[1]);
 	/* Let it commit a number of batches, then kill it a little later. */
@@ -537,11 +577,19 @@ static void test_kill9_durability(void **state)
 
 	s = open_rw(dir, 100);
 	assert_int_equal(mxc_store_count(s, &nd, NULL), 0);
-	/* Everything reported is there; at most one batch more (committed
-	 * between its commit and its report), and only whole batches. */
+	/* Everything reported is there. Synchronous: at most one batch more
+	 * (committed between its commit and its report), and only whole
+	 * batches. Asynchronous: a batch holds 100 to 200 records (it waits
+	 * while the one before commits), and at most two were durable but not
+	 * reported: one picked up but not yet reported, one finished but not
+	 * yet picked up. */
 	assert_true(nd >= done);
-	assert_true(nd <= (uint64_t)done + 100);
-	assert_int_equal(nd % 100, 0);
+	if (async) {
+		assert_true(nd <= (uint64_t)done + 400);
+	} else {
+		assert_true(nd <= (uint64_t)done + 100);
+		assert_int_equal(nd % 100, 0);
+	}
 	sn = walk(s);
 	/* Visits 0..nd-1 in order, each exactly once, each intact. */
 	assert_int_equal(sn.n, nd);
@@ -563,6 +611,16 @@ static void test_kill9_durability(void **state)
 	assert_int_equal(sn.n, nd + 250);
 	assert_true(sn.in_order);
 	assert_int_equal(mxc_store_close(s), 0);
+}
+
+static void test_kill9_durability(void **state)
+{
+	kill9_durability(*state, false);
+}
+
+static void test_kill9_durability_async(void **state)
+{
+	kill9_durability(*state, true);
 }
 
 static void test_rdonly_missing_and_empty(void **state)
@@ -710,6 +768,352 @@ static void test_second_writer_refused(void **state)
 	assert_int_equal(mxc_store_close(s), 0);
 }
 
+/* ------------------------------------------------------------------------ */
+/* The committer thread                                                     */
+
+/* Fails the test once @p t0 is more than 30 s ago: waiting for a released
+ * commit must end, and a hang would only hit ctest's timeout. */
+static void within_deadline(uint64_t t0)
+{
+	if (mxc_now_ms() - t0 > 30000)
+		fail_msg("a released commit did not complete within 30 s");
+	sched_yield();
+}
+
+/* Polls until @p want records are committed, checking that domains
+ * [0, @p visible) are found at every step. */
+static void wait_committed(struct mxc_store *s, uint64_t want, unsigned visible)
+{
+	uint64_t t0 = mxc_now_ms();
+
+	while (mxc_store_committed(s) < want) {
+		assert_int_equal(mxc_store_poll(s), 0);
+		for (unsigned i = 0; i < visible; i++)
+			assert_int_equal(domain_exists(s, i), 1);
+		within_deadline(t0);
+	}
+}
+
+static void test_async_visible_during_commit(void **state)
+{
+	const char *dir = *state;
+	struct mxc_store *s = open_rw(dir, 1000);
+	uint64_t nd = 99, t0;
+	struct seen sn;
+
+	for (unsigned i = 0; i < 50; i++)
+		put_domain(s, i);
+	/* Before: pending. */
+	for (unsigned i = 0; i < 50; i++)
+		assert_int_equal(domain_exists(s, i), 1);
+	mxc_store_test_hold_commits(true);
+	assert_int_equal(mxc_store_commit_async(s), 0);
+	assert_int_equal(mxc_store_pending(s), 0);
+	/* The committer takes the batch and waits at the hold. */
+	t0 = mxc_now_ms();
+	while (mxc_store_test_held() == 0)
+		within_deadline(t0);
+
+	/* During: neither pending nor committed, still found. */
+	for (unsigned i = 0; i < 50; i++)
+		assert_int_equal(domain_exists(s, i), 1);
+	assert_int_equal(domain_exists(s, 50), 0);
+	assert_int_equal(mxc_store_count(s, &nd, NULL), 0);
+	assert_int_equal(nd, 0);
+	assert_int_equal(mxc_store_poll(s), 0);
+	assert_int_equal(mxc_store_committed(s), 0);
+	/* A key being committed is not taken again, whatever the record says. */
+	{
+		char name[32];
+		struct mxc_mx mx[1];
+		struct mxc_raw_answer raw[1];
+		struct mxc_domain_rec r = make_domain(7, name, mx, raw);
+
+		r.rank = 123456789;
+		assert_int_equal(mxc_store_domain_put(s, &r), 0);
+		assert_int_equal(mxc_store_pending(s), 0);
+	}
+	/* New puts go to the next batch, which cannot go while one commits. */
+	for (unsigned i = 50; i < 60; i++)
+		put_domain(s, i);
+	assert_int_equal(mxc_store_pending(s), 10);
+	assert_int_equal(mxc_store_commit_async(s), 0);
+	assert_int_equal(mxc_store_pending(s), 10);
+	assert_int_equal(mxc_store_committed(s), 0);
+
+	/* Released: found at every step until and after poll picks it up. */
+	mxc_store_test_hold_commits(false);
+	wait_committed(s, 50, 60);
+	assert_int_equal(mxc_store_committed(s), 50);
+	assert_int_equal(mxc_store_pending(s), 10);
+	for (unsigned i = 0; i < 60; i++)
+		assert_int_equal(domain_exists(s, i), 1);
+	/* After: the read snapshot was renewed and sees the commit. */
+	assert_int_equal(mxc_store_count(s, &nd, NULL), 0);
+	assert_int_equal(nd, 50);
+
+	/* The second batch goes now that the slot is free. */
+	assert_int_equal(mxc_store_commit_async(s), 0);
+	assert_int_equal(mxc_store_pending(s), 0);
+	wait_committed(s, 60, 60);
+	assert_int_equal(mxc_store_count(s, &nd, NULL), 0);
+	assert_int_equal(nd, 60);
+	assert_int_equal(mxc_store_close(s), 0);
+
+	s = open_ro(dir);
+	sn = walk(s);
+	assert_int_equal(sn.n, 60);
+	assert_true(sn.in_order);
+	assert_true(sn.all_equal); /* the second put of 7 was ignored */
+	assert_int_equal(mxc_store_commit_async(s), MXC_EINVAL);
+	assert_int_equal(mxc_store_poll(s), 0);
+	assert_int_equal(mxc_store_close(s), 0);
+}
+
+static void test_async_counters(void **state)
+{
+	const char *dir = *state;
+	struct mxc_store *s = open_rw(dir, 10);
+	uint64_t v = 99, t0;
+
+	/* A delta travels with the batch it was added to. */
+	for (unsigned i = 0; i < 3; i++)
+		put_domain(s, i);
+	assert_int_equal(mxc_store_counter_add(s, "done", 3), 0);
+	mxc_store_test_hold_commits(true);
+	assert_int_equal(mxc_store_commit_async(s), 0);
+	assert_int_equal(mxc_store_counter_add(s, "done", 4), 0);
+	assert_int_equal(mxc_store_counter_get(s, "done", &v), 0);
+	assert_int_equal(v, 0);
+	mxc_store_test_hold_commits(false);
+	t0 = mxc_now_ms();
+	while (mxc_store_committed(s) < 3) {
+		assert_int_equal(mxc_store_poll(s), 0);
+		within_deadline(t0);
+	}
+	/* The first batch's delta, not the second's, which is pending. */
+	assert_int_equal(mxc_store_counter_get(s, "done", &v), 0);
+	assert_int_equal(v, 3);
+	assert_int_equal(mxc_store_flush(s), 0);
+	assert_int_equal(mxc_store_counter_get(s, "done", &v), 0);
+	assert_int_equal(v, 7);
+
+	/* Many batches, full ones handed over from put, others by hand. */
+	for (unsigned i = 3; i < 503; i++) {
+		put_domain(s, i);
+		assert_int_equal(mxc_store_counter_add(s, "done", 1), 0);
+		assert_int_equal(mxc_store_counter_add(s, "odd", i & 1), 0);
+		if (i % 7 == 0)
+			assert_int_equal(mxc_store_commit_async(s), 0);
+	}
+	assert_int_equal(mxc_store_flush(s), 0);
+	assert_int_equal(mxc_store_committed(s), 503);
+	assert_int_equal(mxc_store_counter_get(s, "done", &v), 0);
+	assert_int_equal(v, 507);
+	assert_int_equal(mxc_store_counter_get(s, "odd", &v), 0);
+	assert_int_equal(v, 250);
+	assert_int_equal(mxc_store_close(s), 0);
+}
+
+static void test_async_map_growth(void **state)
+{
+	const char *dir = *state;
+	const unsigned n = 20000;
+	struct mxc_store *s;
+	size_t start;
+	uint64_t nd = 0;
+	struct seen sn;
+
+	mxc_store_set_initial_mapsize(64 << 10);
+	s = open_rw(dir, 200);
+	start = mxc_store_mapsize(s);
+	for (unsigned i = 0; i < n; i++) {
+		put_domain(s, i);
+		if (i % 50 == 0)
+			assert_int_equal(mxc_store_commit_async(s), 0);
+		if (i % 97 == 0)
+			assert_int_equal(domain_exists(s, i / 2), 1);
+	}
+	/* The growth happened on the asynchronous path: flush has not run. */
+	assert_true(mxc_store_mapsize(s) >= start * 8);
+	assert_true(mxc_store_committed(s) >= n / 2);
+	assert_int_equal(mxc_store_flush(s), 0);
+	assert_int_equal(mxc_store_committed(s), n);
+	for (unsigned i = 0; i < n; i += 7)
+		assert_int_equal(domain_exists(s, i), 1);
+	assert_int_equal(mxc_store_close(s), 0);
+
+	s = open_ro(dir);
+	assert_int_equal(mxc_store_count(s, &nd, NULL), 0);
+	assert_int_equal(nd, n);
+	sn = walk(s);
+	assert_int_equal(sn.n, n);
+	assert_true(sn.in_order);
+	assert_true(sn.all_equal);
+	assert_int_equal(mxc_store_close(s), 0);
+}
+
+/* Polls through exists() until the failed commit's error comes back. */
+static int wait_failure(struct mxc_store *s)
+{
+	uint64_t t0 = mxc_now_ms();
+	int r;
+
+	while ((r = domain_exists(s, 0)) == 1)
+		within_deadline(t0);
+	return r;
+}
+
+static void test_async_commit_failure(void **state)
+{
+	const char *dir = *state;
+	struct mxc_store *s = open_rw(dir, 1000);
+	uint64_t nd = 99, v = 99;
+	struct seen sn;
+
+	/* Reported by the next entry point (here exists), once. */
+	for (unsigned i = 0; i < 20; i++)
+		put_domain(s, i);
+	assert_int_equal(mxc_store_counter_add(s, "done", 20), 0);
+	mxc_store_test_fail_commits(1);
+	assert_int_equal(mxc_store_commit_async(s), 0);
+	assert_int_equal(wait_failure(s), MXC_EIO);
+	assert_int_equal(mxc_store_poll(s), 0);
+	/* The batch is kept, and still found. */
+	assert_int_equal(mxc_store_committed(s), 0);
+	for (unsigned i = 0; i < 20; i++)
+		assert_int_equal(domain_exists(s, i), 1);
+	assert_int_equal(mxc_store_count(s, &nd, NULL), 0);
+	assert_int_equal(nd, 0);
+	/* Puts go on, and a key of the failed batch is still taken. */
+	for (unsigned i = 15; i < 25; i++)
+		put_domain(s, i);
+	assert_int_equal(mxc_store_pending(s), 5);
+	/* A later flush writes the failed batch and the pending one. */
+	assert_int_equal(mxc_store_flush(s), 0);
+	assert_int_equal(mxc_store_committed(s), 25);
+	assert_int_equal(mxc_store_counter_get(s, "done", &v), 0);
+	assert_int_equal(v, 20);
+
+	/* Reported by flush, which keeps the batch; the next flush writes it. */
+	for (unsigned i = 25; i < 30; i++)
+		put_domain(s, i);
+	mxc_store_test_fail_commits(1);
+	assert_int_equal(mxc_store_commit_async(s), 0);
+	assert_int_equal(mxc_store_flush(s), MXC_EIO);
+	assert_int_equal(domain_exists(s, 29), 1);
+	assert_int_equal(mxc_store_flush(s), 0);
+	assert_int_equal(mxc_store_committed(s), 30);
+
+	/* A failed asynchronous retry of the failed batch. */
+	for (unsigned i = 30; i < 35; i++)
+		put_domain(s, i);
+	mxc_store_test_fail_commits(2);
+	assert_int_equal(mxc_store_commit_async(s), 0);
+	assert_int_equal(wait_failure(s), MXC_EIO);
+	assert_int_equal(mxc_store_commit_async(s), 0); /* the retry */
+	assert_int_equal(wait_failure(s), MXC_EIO);
+	assert_int_equal(mxc_store_commit_async(s), 0); /* works now */
+	wait_committed(s, 35, 35);
+
+	/* A synchronous flush that fails keeps its batch too. */
+	put_domain(s, 35);
+	mxc_store_test_fail_commits(1);
+	assert_int_equal(mxc_store_flush(s), MXC_EIO);
+	assert_int_equal(mxc_store_pending(s), 1);
+	assert_int_equal(mxc_store_flush(s), 0);
+
+	/* Failing in close: the error is returned, and the retry inside
+	 * close still writes the batch. */
+	for (unsigned i = 36; i < 40; i++)
+		put_domain(s, i);
+	mxc_store_test_fail_commits(1);
+	assert_int_equal(mxc_store_commit_async(s), 0);
+	assert_int_equal(mxc_store_close(s), MXC_EIO);
+
+	s = open_ro(dir);
+	sn = walk(s);
+	assert_int_equal(sn.n, 40);
+	assert_int_equal(sn.next, 40);
+	assert_true(sn.in_order);
+	assert_true(sn.all_equal);
+	assert_int_equal(mxc_store_close(s), 0);
+}
+
+/*
+ * With commits held, nothing commits unless the loop thread waits for the
+ * committer (each wait lets one held commit through). So a put that
+ * returns with the pending batch below its bound, and commits that
+ * complete, prove that put waited: without back-pressure the batch would
+ * grow without bound and nothing would be committed.
+ */
+static void test_async_backpressure(void **state)
+{
+	const char *dir = *state;
+	const unsigned batch = 10, n = 1000;
+	struct mxc_store *s = open_rw(dir, batch);
+	struct seen sn;
+
+	mxc_store_test_hold_commits(true);
+	for (unsigned i = 0; i < n; i++) {
+		put_domain(s, i);
+		assert_true(mxc_store_pending(s) < 2 * batch);
+		/* Pending (< 2 batches) and committing (<= 2 batches) are
+		 * all that is not committed. */
+		assert_true(i + 1 - mxc_store_committed(s) < 4 * batch);
+	}
+	assert_true(mxc_store_committed(s) > 0);
+	for (unsigned i = 0; i < n; i += 3)
+		assert_int_equal(domain_exists(s, i), 1);
+	mxc_store_test_hold_commits(false);
+	assert_int_equal(mxc_store_flush(s), 0);
+	assert_int_equal(mxc_store_committed(s), n);
+	assert_int_equal(mxc_store_close(s), 0);
+
+	s = open_ro(dir);
+	sn = walk(s);
+	assert_int_equal(sn.n, n);
+	assert_true(sn.in_order);
+	assert_true(sn.all_equal);
+	assert_int_equal(mxc_store_close(s), 0);
+}
+
+static void test_async_close_in_flight(void **state)
+{
+	const char *dir = *state;
+	struct mxc_store *s = open_rw(dir, 1000);
+	uint64_t nd = 0, v = 0, t0;
+
+	for (unsigned i = 0; i < 100; i++)
+		put_domain(s, i);
+	assert_int_equal(mxc_store_counter_add(s, "done", 100), 0);
+	mxc_store_test_hold_commits(true);
+	assert_int_equal(mxc_store_commit_async(s), 0);
+	t0 = mxc_now_ms();
+	while (mxc_store_test_held() == 0)
+		within_deadline(t0);
+	for (unsigned i = 100; i < 110; i++)
+		put_domain(s, i);
+	assert_int_equal(mxc_store_counter_add(s, "done", 10), 0);
+	/* Close waits for the held commit, writes the rest, joins. */
+	assert_int_equal(mxc_store_close(s), 0);
+	assert_int_equal(mxc_store_test_held(), 0);
+
+	/* A store closed while its committer thread idles. */
+	s = open_rw(dir, 1000);
+	put_domain(s, 110);
+	mxc_store_test_hold_commits(false);
+	assert_int_equal(mxc_store_commit_async(s), 0);
+	assert_int_equal(mxc_store_close(s), 0);
+
+	s = open_ro(dir);
+	assert_int_equal(mxc_store_count(s, &nd, NULL), 0);
+	assert_int_equal(nd, 111);
+	assert_int_equal(mxc_store_counter_get(s, "done", &v), 0);
+	assert_int_equal(v, 110);
+	assert_int_equal(mxc_store_close(s), 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, make_tmpdir, drop_tmpdir)
 
 int main(void)
@@ -722,11 +1126,18 @@ int main(void)
 		T(test_run_begin_resume),
 		T(test_map_growth),
 		T(test_kill9_durability),
+		T(test_kill9_durability_async),
 		T(test_rdonly_missing_and_empty),
 		T(test_rdonly_without_lock_file),
 		T(test_newer_schema_refused),
 		T(test_corrupt_records_skipped),
 		T(test_second_writer_refused),
+		T(test_async_visible_during_commit),
+		T(test_async_counters),
+		T(test_async_map_growth),
+		T(test_async_commit_failure),
+		T(test_async_backpressure),
+		T(test_async_close_in_flight),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
