@@ -5,9 +5,11 @@
  * The store is split in two layers. store.c holds what does not depend on
  * the database engine: the batch of pending writes, the set of pending keys
  * that mxc_store_domain_exists consults, record and run encoding, schema
- * checks. It talks to the engine only through struct mxc__kv_api, a const
- * table of a few functions (open, get, an atomic batch write, ordered
- * iteration, count), in the way Knot Resolver's kr_cdb_lmdb() hides LMDB.
+ * checks, and the committer thread. It talks to the engine only through
+ * struct mxc__kv_api, a const table of a few functions (open, get, an atomic
+ * batch write on the owning thread, the same write from the committer
+ * thread with its follow-up on the owner, map growth, ordered iteration,
+ * count), in the way Knot Resolver's kr_cdb_lmdb() hides LMDB.
  * store_lmdb.c implements that table, and is the only file that includes
  * <lmdb.h>.
  *
