@@ -106,7 +106,8 @@ int mxc_store_host_exists(struct mxc_store *s, const char *host);
  * it was.
  * @return 0, MXC_EINVAL (read-only store, no name), an encoding error, the
  *         error of an earlier asynchronous commit (nothing was buffered), or
- *         a failure to start a commit (the record stays buffered)
+ *         a failure to start a commit or of the commit it waited for (the
+ *         record stays buffered)
  */
 int mxc_store_domain_put(struct mxc_store *s, const struct mxc_domain_rec *r);
 int mxc_store_host_put(struct mxc_store *s, const struct mxc_host_rec *r);
@@ -155,7 +156,8 @@ int mxc_store_flush(struct mxc_store *s);
  * it also picks up a finished commit, as mxc_store_poll does.
  * @param s a writable store
  * @return 0, MXC_EINVAL (read-only), the error of an earlier asynchronous
- *         commit, or a failure to start the commit (MXC_ENOMEM, -errno)
+ *         commit (also one it waited for), or a failure to start the commit
+ *         (MXC_ENOMEM, -errno); the batches are kept in every case
  */
 int mxc_store_commit_async(struct mxc_store *s);
 
