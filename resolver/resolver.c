@@ -25,7 +25,12 @@
  * it), so a question is taken out of every structure before its waiters are
  * called, and memory is only freed once libuv has closed every handle.
  */
+/* sendmmsg(2) is a GNU extension. */
+#define _GNU_SOURCE
 #include "resolver/resolver_internal.h"
+
+#include <errno.h>
+#include <sys/socket.h>
 
 #include <netinet/in.h>
 #include <string.h>
@@ -289,6 +294,19 @@ static void unregister(struct mxc_resolver *r, struct mxc__question *q)
 {
 	struct mxc__sock *s;
 
+	/*
+	 * Leaving the wire before the flush (a forged answer that guessed a
+	 * fresh ID, say): the datagram must not be sent from freed memory.
+	 */
+	if (q->in_outq) {
+		for (unsigned i = 0; i < r->outq_len; i++) {
+			if (r->outq[i] == q) {
+				r->outq[i] = r->outq[--r->outq_len];
+				break;
+			}
+		}
+		q->in_outq = false;
+	}
 	if (!q->registered)
 		return;
 	s = &r->socks[q->sock];
@@ -466,32 +484,18 @@ static void send_cb(uv_udp_send_t *req, int status)
 }
 
 /*
- * Put @p q on the wire to its current upstream. A local failure (no free ID,
- * a send error) is treated like a lost datagram: the attempt simply times
- * out and is retried. That keeps every callback off the caller's stack.
+ * Send one datagram now, with uv_udp_try_send; when the socket buffer is
+ * full, hand a copy to libuv's own send queue. A failure is treated like a
+ * lost datagram: the attempt times out and is retried.
  */
-static void send_attempt(struct mxc_resolver *r, struct mxc__question *q)
+static void send_now(struct mxc_resolver *r, struct mxc__question *q)
 {
 	struct mxc__upstream *u = &r->ups[q->upstream];
 	const struct sockaddr *sa = (const struct sockaddr *)&u->cfg.addr;
-	struct mxc__sock *s;
-	uv_buf_t buf;
+	struct mxc__sock *s = &r->socks[q->sock];
+	uv_buf_t buf = uv_buf_init((char *)q->qwire, q->qwire_len);
 	int rc;
 
-	q_set_state(q, MXC__Q_UDP);
-	u->inflight++;
-	r->st.inflight++;
-	r->st.sent++;
-	mxc__timeout_add(r, q, q->attempt);
-	if (pick_id(r, u, q) != 0) {
-		mxc_log_warn("resolver: no free query ID on any socket for %s; "
-			     "lower the in-flight caps", u->name);
-		return;
-	}
-	q->qwire[0] = (uint8_t)(q->id >> 8);
-	q->qwire[1] = (uint8_t)q->id;
-	s = &r->socks[q->sock];
-	buf = uv_buf_init((char *)q->qwire, q->qwire_len);
 	rc = uv_udp_try_send(&s->udp, &buf, 1, sa);
 	if (rc >= 0)
 		return;
@@ -510,6 +514,101 @@ static void send_attempt(struct mxc_resolver *r, struct mxc__question *q)
 		}
 	}
 	mxc_log_debug("resolver: send to %s failed: %s", u->name, uv_strerror(rc));
+}
+
+/*
+ * Send the gathered datagrams: one sendmmsg(2) per socket instead of one
+ * sendmsg(2) per datagram. Besides the system calls, this wakes the server
+ * once per burst rather than once per query. What sendmmsg does not take
+ * goes through send_now. The questions stay valid until this runs: an
+ * attempt cannot end (answer, timeout, close) within the loop iteration that
+ * started it, and closing flushes first.
+ */
+static void flush_sends(struct mxc_resolver *r)
+{
+	struct mmsghdr msgs[MXC__OUTQ_MAX];
+	struct iovec iov[MXC__OUTQ_MAX];
+	struct mxc__question *batch[MXC__OUTQ_MAX];
+	unsigned n_left = r->outq_len;
+
+	r->outq_len = 0;
+	while (n_left > 0) {
+		unsigned sock = r->outq[0]->sock, n = 0, keep = 0;
+		uv_os_fd_t fd;
+		int sent = -1;
+
+		/* Take the datagrams of the first entry's socket; keep the rest. */
+		for (unsigned i = 0; i < n_left; i++) {
+			struct mxc__question *q = r->outq[i];
+
+			if (q->sock != sock) {
+				r->outq[keep++] = q;
+				continue;
+			}
+			q->in_outq = false;
+			batch[n] = q;
+			iov[n].iov_base = q->qwire;
+			iov[n].iov_len = q->qwire_len;
+			memset(&msgs[n], 0, sizeof(msgs[n]));
+			msgs[n].msg_hdr.msg_name = &r->ups[q->upstream].cfg.addr;
+			msgs[n].msg_hdr.msg_namelen = r->ups[q->upstream].cfg.addrlen;
+			msgs[n].msg_hdr.msg_iov = &iov[n];
+			msgs[n].msg_hdr.msg_iovlen = 1;
+			n++;
+		}
+		n_left = keep;
+		if (uv_fileno((uv_handle_t *)&r->socks[sock].udp, &fd) == 0) {
+			do
+				sent = sendmmsg(fd, msgs, n, MSG_DONTWAIT);
+			while (sent < 0 && errno == EINTR);
+		}
+		for (unsigned i = sent > 0 ? (unsigned)sent : 0; i < n; i++)
+			send_now(r, batch[i]);
+	}
+}
+
+static void flush_check_cb(uv_check_t *h)
+{
+	struct mxc_resolver *r = mxc_container_of(h, struct mxc_resolver, flush_check);
+
+	if (r->outq_len)
+		flush_sends(r);
+}
+
+static void flush_prepare_cb(uv_prepare_t *h)
+{
+	struct mxc_resolver *r = mxc_container_of(h, struct mxc_resolver, flush_prepare);
+
+	if (r->outq_len)
+		flush_sends(r);
+}
+
+/*
+ * Put @p q on the wire to its current upstream: register an ID and gather
+ * the datagram for the next flush. A local failure (no free ID) is treated
+ * like a lost datagram: the attempt simply times out and is retried. That
+ * keeps every callback off the caller's stack.
+ */
+static void send_attempt(struct mxc_resolver *r, struct mxc__question *q)
+{
+	struct mxc__upstream *u = &r->ups[q->upstream];
+
+	q_set_state(q, MXC__Q_UDP);
+	u->inflight++;
+	r->st.inflight++;
+	r->st.sent++;
+	mxc__timeout_add(r, q, q->attempt);
+	if (pick_id(r, u, q) != 0) {
+		mxc_log_warn("resolver: no free query ID on any socket for %s; "
+			     "lower the in-flight caps", u->name);
+		return;
+	}
+	q->qwire[0] = (uint8_t)(q->id >> 8);
+	q->qwire[1] = (uint8_t)q->id;
+	q->in_outq = true;
+	r->outq[r->outq_len++] = q;
+	if (r->outq_len == MXC__OUTQ_MAX)
+		flush_sends(r);
 }
 
 /* Take @p q off the wire: FIFO, ID, TCP exchange, in-flight slot. */
@@ -1001,6 +1100,8 @@ static void teardown(struct mxc_resolver *r)
 	uv_close((uv_handle_t *)&r->timeout_timer, on_handle_closed);
 	uv_close((uv_handle_t *)&r->token_timer, on_handle_closed);
 	uv_close((uv_handle_t *)&r->idle, on_handle_closed);
+	uv_close((uv_handle_t *)&r->flush_check, on_handle_closed);
+	uv_close((uv_handle_t *)&r->flush_prepare, on_handle_closed);
 	mxc__tcp_close_all(r);
 	mxc__handle_closed(r);
 }
@@ -1013,6 +1114,10 @@ void mxc_resolver_close(struct mxc_resolver *r)
 	if (!r || r->closing)
 		return;
 	r->closing = true;
+	/* Unsent datagrams of questions about to be canceled: not sent. */
+	for (unsigned i = 0; i < r->outq_len; i++)
+		r->outq[i]->in_outq = false;
+	r->outq_len = 0;
 	w = r->hits;
 	r->hits = NULL;
 	r->hits_tail = &r->hits;
@@ -1207,10 +1312,19 @@ int mxc_resolver_new(uv_loop_t *loop, const struct mxc_resolver_opts *opts,
 	uv_timer_init(loop, &r->timeout_timer);
 	uv_timer_init(loop, &r->token_timer);
 	uv_idle_init(loop, &r->idle);
+	uv_check_init(loop, &r->flush_check);
+	uv_prepare_init(loop, &r->flush_prepare);
 	r->timeout_timer.data = r;
 	r->token_timer.data = r;
 	r->idle.data = r;
-	r->open_handles = 3;
+	r->flush_check.data = r;
+	r->flush_prepare.data = r;
+	r->open_handles = 5;
+	/* Always running, never keeping the loop alive on their own. */
+	uv_check_start(&r->flush_check, flush_check_cb);
+	uv_prepare_start(&r->flush_prepare, flush_prepare_cb);
+	uv_unref((uv_handle_t *)&r->flush_check);
+	uv_unref((uv_handle_t *)&r->flush_prepare);
 	for (i = 0; i < r->n_socks; i++) {
 		rc = open_socket(r, &r->socks[i], r->socks[i].family);
 		if (rc) {

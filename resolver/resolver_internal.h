@@ -69,6 +69,7 @@ struct mxc__question {
 	bool registered;               /**< holds socks[sock].ids[id] */
 	bool saw_garbage;              /**< a malformed reply came from its upstream */
 	bool nocache;                  /**< every asker passed MXC_DNS_NOCACHE */
+	bool in_outq;                  /**< its datagram waits in outq for a flush */
 	uint8_t qname_len;             /**< wire name length (at qwire + 12) */
 	uint16_t qwire_len;
 	uint8_t qwire[MXC__QWIRE_MAX]; /**< the query, name lower-cased */
@@ -89,6 +90,9 @@ struct mxc__centry {
 	uint8_t *wire;         /**< points into data, after the name */
 	uint8_t data[];        /**< qname, then the wire */
 };
+
+/** Datagrams gathered for one sendmmsg(2) round. */
+#define MXC__OUTQ_MAX 64
 
 /** One UDP socket of the pool. */
 struct mxc__sock {
@@ -137,6 +141,10 @@ struct mxc_resolver {
 	uv_timer_t token_timer;
 	bool token_armed;
 	uv_idle_t idle;                 /**< delivers cache hits from the loop */
+	uv_check_t flush_check;         /**< sends the batch after the I/O callbacks */
+	uv_prepare_t flush_prepare;     /**< ...and before the loop blocks */
+	struct mxc__question *outq[MXC__OUTQ_MAX]; /**< datagrams waiting for sendmmsg */
+	unsigned outq_len;
 	struct mxc__waiter *hits, **hits_tail;
 
 	struct mxc__htab questions;     /**< coalescing: (name, type) -> question */
