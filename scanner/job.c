@@ -646,9 +646,10 @@ static void job_finish(struct mxc_job *j)
 				raws[n_raw++] = j->raw[q];
 		rec.n_raw = n_raw;
 		rec.raw = raws;
-		r = mxc_store_domain_put(s->store, &rec);
+		/* The counter first, so that it lands in the batch of its record. */
+		r = mxc_store_counter_add(s->store, "domains_done", 1);
 		if (r == 0)
-			r = mxc_store_counter_add(s->store, "domains_done", 1);
+			r = mxc_store_domain_put(s->store, &rec);
 		if (r)
 			mxc__scan_fail(s, r, "writing a domain record");
 		else {

@@ -94,14 +94,15 @@ void mxc__scan_job_done(struct mxc_scan *s)
 		uv_idle_start(&s->feeder, feeder_cb);
 }
 
+/*
+ * Every second: hand the pending batch to the store's committer thread (the
+ * loop never waits for LMDB) and pick up the result of the previous commit.
+ */
 static void commit_cb(uv_timer_t *h)
 {
 	struct mxc_scan *s = h->data;
-	int r;
+	int r = mxc_store_commit_async(s->store);
 
-	if (mxc_store_pending(s->store) == 0)
-		return;
-	r = mxc_store_flush(s->store);
 	if (r)
 		mxc__scan_fail(s, r, "committing to the store");
 }
