@@ -464,7 +464,10 @@ static void dispatch(struct mxc_resolver *r, struct mxc__question *q)
 		send_attempt(r, q);
 		return;
 	}
-	mxc__list_push_back(&u->queue, &q->link);
+	if (q->priority)
+		mxc__list_push_front(&u->queue, &q->link);
+	else
+		mxc__list_push_back(&u->queue, &q->link);
 	u->queued++;
 	r->st.queued++;
 	q_set_state(q, MXC__Q_QUEUED);
@@ -1030,6 +1033,7 @@ int mxc_resolver_query_flags(struct mxc_resolver *r, const char *name, uint16_t 
 		q = q_of_hnode(n);
 		if (!(flags & MXC_DNS_NOCACHE))
 			q->nocache = false;
+		/* Already queued: it keeps its place (it was asked first). */
 		*q->wtail = w;
 		q->wtail = &w->next;
 		r->st.queries++;
@@ -1045,6 +1049,7 @@ int mxc_resolver_query_flags(struct mxc_resolver *r, const char *name, uint16_t 
 	mxc__list_init(&q->link);
 	build_query(q, wire, key.len, type);
 	q->nocache = (flags & MXC_DNS_NOCACHE) != 0;
+	q->priority = (flags & MXC_DNS_PRIORITY) != 0;
 	q->waiters = w;
 	q->wtail = &w->next;
 	q->hnode.hash = hash;

@@ -178,6 +178,13 @@ enum {
 	 * of their askers did not pass the flag, the answer is cached.
 	 */
 	MXC_DNS_NOCACHE = 1u << 0,
+	/**
+	 * Jump the queue: when an upstream's caps hold questions back, this
+	 * one waits at the head rather than the tail. For questions many others
+	 * wait on (a mail host that a thousand domains share), so that a rate
+	 * cap does not hold every one of those domains for the whole backlog.
+	 */
+	MXC_DNS_PRIORITY = 1u << 1,
 };
 
 /**

@@ -70,6 +70,7 @@ struct mxc__question {
 	bool saw_garbage;              /**< a malformed reply came from its upstream */
 	bool nocache;                  /**< every asker passed MXC_DNS_NOCACHE */
 	bool in_outq;                  /**< its datagram waits in outq for a flush */
+	bool priority;                 /**< queued at the head (MXC_DNS_PRIORITY) */
 	uint8_t qname_len;             /**< wire name length (at qwire + 12) */
 	uint16_t qwire_len;
 	uint8_t qwire[MXC__QWIRE_MAX]; /**< the query, name lower-cased */

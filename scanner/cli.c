@@ -245,6 +245,13 @@ static int cmd_scan(int argc, char **argv)
 	o.resolver.max_inflight = 2000;
 	o.resolver.timeout_ms = 1500;
 	o.resolver.retries = 3;
+	/*
+	 * Mail hosts are resolved once per run (the store remembers them) and a
+	 * domain's own questions bypass the cache, so the cache serves little
+	 * beyond implicit-MX addresses: keep it small, so that memory does not
+	 * creep up with the population.
+	 */
+	o.resolver.cache_entries = 20000;
 	join_args(argc, argv, args, sizeof(args));
 	o.args = args;
 

@@ -1130,6 +1130,9 @@ int mxc_input_next(struct mxc_input *in, struct mxc_input_item *item)
 void mxc_input_get_stats(const struct mxc_input *in, struct mxc_input_stats *st)
 {
 	*st = in->stats;
+	/* Read ahead but not yet handed out does not count as consumed. */
+	if (in->open && st->bytes_read >= in->lr.end - in->lr.start)
+		st->bytes_read -= in->lr.end - in->lr.start;
 }
 
 void mxc_input_close(struct mxc_input *in)

@@ -383,8 +383,9 @@ static int hostjob_attach(struct mxc_scan *s, const char *host, struct mxc_job *
 			hj->slots[q].q = (uint8_t)q;
 			if (q == H_TLSA && strlen(tlsa) > MXC_NAME_MAX)
 				continue; /* no such name can exist */
-			r = mxc_resolver_query(s->resolver, qname, types[q], hostjob_answer_cb,
-					       &hj->slots[q]);
+			/* Every domain naming this host waits for it: ask first. */
+			r = mxc_resolver_query_flags(s->resolver, qname, types[q], MXC_DNS_PRIORITY,
+						     hostjob_answer_cb, &hj->slots[q]);
 			if (r == 0)
 				hj->pending++;
 		}

@@ -6,8 +6,10 @@
  * every few seconds. Log lines clear the live line first through the log
  * hook, so the two never interleave on one line.
  *
- * The ETA comes from the share of input bytes consumed, since a streamed
- * input's number of names is not known in advance.
+ * A streamed input's number of names is not known in advance, so it is
+ * estimated from the names handed out so far and the share of the input's
+ * bytes they took; the fraction done is the names finished (stored, or
+ * skipped as stored already or duplicate) over that estimate.
  */
 #include <stdio.h>
 #include <unistd.h>
@@ -59,13 +61,18 @@ static void progress_tick(uv_timer_t *h)
 	if (s->resolver)
 		mxc_resolver_get_stats(s->resolver, &rs);
 	inst = (double)(s->stats.done - p->last_done) / dt;
-	qps = (double)(rs.queries - p->last_queries) / dt;
+	qps = (double)(rs.sent - p->last_queries) / dt;
 	p->rate = p->rate == 0 ? inst : 0.7 * p->rate + 0.3 * inst;
 	p->last_ms = now;
 	p->last_done = s->stats.done;
-	p->last_queries = rs.queries;
-	if (is.bytes_total > 0) {
-		frac = (double)is.bytes_read / (double)is.bytes_total;
+	p->last_queries = rs.sent;
+	if (is.bytes_total > 0 && is.bytes_read > 0) {
+		double est_names = (double)is.names * (double)is.bytes_total / (double)is.bytes_read;
+		double finished = (double)(s->stats.done + s->stats.resumed_skip + s->stats.dup_skip);
+
+		frac = est_names > 0 ? finished / est_names : 0;
+		if (frac > 1)
+			frac = 1;
 		if (frac > 0.001 && now > p->started_ms) {
 			double el = (double)(now - p->started_ms) / 1000.0;
 
@@ -89,10 +96,10 @@ static void progress_tick(uv_timer_t *h)
 	} else {
 		fprintf(stderr,
 			"mxcensus: progress: %llu done, %llu skipped, %llu invalid lines, "
-			"%.0f domains/s, %.0f queries/s, %u in flight, %llu timeouts, %s%.1f%% read, ETA %s\n",
+			"%.0f domains/s, %.0f queries/s sent, %u in flight, %llu timeouts, %.1f%% done, ETA %s\n",
 			(unsigned long long)s->stats.done, (unsigned long long)s->stats.resumed_skip,
 			(unsigned long long)is.invalid, p->rate, qps, s->inflight,
-			(unsigned long long)rs.gave_up, "", frac < 0 ? 0.0 : frac * 100, etabuf);
+			(unsigned long long)rs.gave_up, frac < 0 ? 0.0 : frac * 100, etabuf);
 	}
 	fflush(stderr);
 }

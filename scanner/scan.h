@@ -81,7 +81,7 @@ struct mxc_progress {
 	uint64_t started_ms;
 	uint64_t last_ms;
 	uint64_t last_done;
-	uint64_t last_queries;
+	uint64_t last_queries;  /**< datagrams sent at the last tick */
 	double rate;            /**< smoothed domains/s */
 	bool bar_visible;
 };

@@ -926,6 +926,44 @@ static void test_nocache(void **state)
 	env_done(&e, 1);
 }
 
+static int g_order;
+
+struct ordered {
+	int seq; /* completion order, from 1 */
+};
+
+static void order_cb(void *arg, const struct mxc_dns_answer *a)
+{
+	struct ordered *o = arg;
+
+	o->seq = ++g_order;
+	g_env->done++;
+}
+
+/* With one question on the wire at a time, a PRIORITY question overtakes the queue. */
+static void test_priority(void **state)
+{
+	struct env e;
+	struct ordered a = { 0 }, b = { 0 }, c = { 0 }, p = { 0 };
+
+	g_order = 0;
+	env_init(&e, 1, false);
+	e.o.max_inflight = 1;
+	env_resolver(&e);
+	assert_int_equal(mxc_resolver_query_flags(e.r, "a.example", LDNS_RR_TYPE_A, 0, order_cb, &a), 0);
+	assert_int_equal(mxc_resolver_query_flags(e.r, "b.example", LDNS_RR_TYPE_A, 0, order_cb, &b), 0);
+	assert_int_equal(mxc_resolver_query_flags(e.r, "c.example", LDNS_RR_TYPE_A, 0, order_cb, &c), 0);
+	assert_int_equal(mxc_resolver_query_flags(e.r, "p.example", LDNS_RR_TYPE_A,
+						  MXC_DNS_PRIORITY, order_cb, &p),
+			 0);
+	env_run_until(&e, 4, 5000);
+	assert_int_equal(a.seq, 1); /* already on the wire */
+	assert_int_equal(p.seq, 2);
+	assert_int_equal(b.seq, 3);
+	assert_int_equal(c.seq, 4);
+	env_done(&e, 1);
+}
+
 static void test_cache_lru_and_servfail(void **state)
 {
 	struct env e;
@@ -1380,6 +1418,7 @@ int main(void)
 		cmocka_unit_test(test_garbage_body_nocache),
 		cmocka_unit_test(test_cache),
 		cmocka_unit_test(test_nocache),
+		cmocka_unit_test(test_priority),
 		cmocka_unit_test(test_cache_lru_and_servfail),
 		cmocka_unit_test(test_cache_ttl_rules),
 		cmocka_unit_test(test_coalescing),
