@@ -428,7 +428,7 @@ static void env_init(struct env *e, int n_fakes, bool tcp)
 	mxc_resolver_opts_default(&e->o);
 	e->o.upstreams = e->ups;
 	e->o.n_upstreams = (size_t)n_fakes;
-	e->o.timeout_ms = 200;
+	e->o.timeout_ms = 2000; /* generous: a loaded machine must not cause retries */
 	e->o.n_sockets = 2;
 }
 
@@ -594,6 +594,8 @@ static void test_ids_and_ports(void **state)
 	env_init(&e, 1, false);
 	e.f[0].delay_ms = 100; /* all 200 are in flight together */
 	e.o.n_sockets = 4;
+	/* No retry even on a loaded machine: every ID below is a first try. */
+	e.o.timeout_ms = 10000;
 	env_resolver(&e);
 	memset(rc, 0, sizeof(rc));
 	for (int i = 0; i < 200; i++) {
