@@ -65,7 +65,7 @@ static const char usage_scan[] =
 	"store:\n"
 	"  --db DIR            results store directory (default ./mxcensus-db)\n"
 	"  --batch N           records per commit, at most (default 10000; the store\n"
-	"                      also commits every second)\n"
+	"                      also commits every 250 ms)\n"
 	"\n"
 	"DNS:\n"
 	"  --resolver A[:P]    recursive resolver, repeatable; IPv6 as [addr]:port\n"
@@ -237,7 +237,13 @@ static int cmd_scan(int argc, char **argv)
 	o.concurrency = 2000;
 	o.max_mx = 10;
 	o.batch_size = 10000;
-	o.commit_ms = 1000;
+	/*
+	 * Four commits a second: a commit dirties about one B-tree page per
+	 * record, so its size, not the input's, sets the store's share of our
+	 * memory (75 MB at 1 s, 46 MB at 250 ms on the benchmark), and smaller
+	 * transactions were no slower on the committer thread.
+	 */
+	o.commit_ms = 250;
 	o.progress = MXC_PROGRESS_AUTO;
 	o.progress_ms = 5000;
 	mxc_resolver_opts_default(&o.resolver);

@@ -95,8 +95,9 @@ void mxc__scan_job_done(struct mxc_scan *s)
 }
 
 /*
- * Every second: hand the pending batch to the store's committer thread (the
- * loop never waits for LMDB) and pick up the result of the previous commit.
+ * Every commit interval (250 ms): hand the pending batch to the store's
+ * committer thread (the loop never waits for LMDB) and pick up the result of
+ * the previous commit.
  */
 static void commit_cb(uv_timer_t *h)
 {
