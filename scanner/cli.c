@@ -64,7 +64,7 @@ static const char usage_scan[] =
 	"\n"
 	"store:\n"
 	"  --db DIR            results store directory (default ./mxcensus-db)\n"
-	"  --batch N           records per commit, at most (default 10000; the store\n"
+	"  --batch N           records per commit, at most (default 2500; the store\n"
 	"                      also commits every 250 ms)\n"
 	"\n"
 	"DNS:\n"
@@ -236,12 +236,13 @@ static int cmd_scan(int argc, char **argv)
 	o.format = MXC_INPUT_AUTO;
 	o.concurrency = 2000;
 	o.max_mx = 10;
-	o.batch_size = 10000;
+	o.batch_size = 2500;
 	/*
-	 * Four commits a second: a commit dirties about one B-tree page per
-	 * record, so its size, not the input's, sets the store's share of our
-	 * memory (75 MB at 1 s, 46 MB at 250 ms on the benchmark), and smaller
-	 * transactions were no slower on the committer thread.
+	 * Four commits a second, of at most 2,500 records: a commit dirties
+	 * about one B-tree page per record, so its size, not the input's, sets
+	 * the store's share of our memory (anonymous memory at 200k domains:
+	 * 75 MB with 1 s commits, 46 MB with 250 ms), and smaller transactions
+	 * were no slower on the committer thread.
 	 */
 	o.commit_ms = 250;
 	o.progress = MXC_PROGRESS_AUTO;
@@ -257,7 +258,7 @@ static int cmd_scan(int argc, char **argv)
 	 * beyond implicit-MX addresses: keep it small, so that memory does not
 	 * creep up with the population.
 	 */
-	o.resolver.cache_entries = 20000;
+	o.resolver.cache_entries = 5000;
 	join_args(argc, argv, args, sizeof(args));
 	o.args = args;
 

@@ -16,6 +16,7 @@
  */
 #include "scanner/scan.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -106,6 +107,13 @@ static void commit_cb(uv_timer_t *h)
 
 	if (r)
 		mxc__scan_fail(s, r, "committing to the store");
+	/*
+	 * LMDB allocates a commit's dirty pages one 4 KiB page at a time on
+	 * the committer thread; freed, they fragment its heap, and the process
+	 * would keep the holes. Hand free pages back every few commits.
+	 */
+	if (++s->commit_ticks % 4 == 0)
+		malloc_trim(0);
 }
 
 /** Close the resolver (canceling its questions), keeping its final counters. */

@@ -97,6 +97,7 @@ struct mxc_scan {
 
 	uv_idle_t feeder;       /**< reads input while the window has room */
 	uv_timer_t commit_timer;
+	unsigned commit_ticks;
 	uv_signal_t sigint, sigterm;
 	struct mxc_progress progress;
 
