@@ -28,10 +28,10 @@ rm -rf "$out/db"
 
 echo
 echo "== mxcensus: bundled test world =="
+echo "$(($(wc -l <"$out/domains.csv") - 1)) domains, $(($(wc -l <"$out/hosts.csv") - 1)) host rows (one per mail host name and address)"
 awk -F, 'NR > 1 { n++; s[$5]++ } END {
-	printf "%d domains\n", n
 	for (k in s) printf "  mx_status %-10s %5d  (%.1f%%)\n", k, s[k], 100 * s[k] / n
-}' "$out/domains.csv" | sort
+}' "$out/domains.csv" | sort -k3,3nr
 echo
 echo "exports: $out/domains.csv  $out/hosts.csv"
 echo "store:   $out/db"
