@@ -696,40 +696,36 @@ static int put_record(struct mxc_store *s, unsigned db, const char *name)
 	return batch_full(s) ? commit_async(s) : 0;
 }
 
-int mxc_store_domain_put(struct mxc_store *s, const struct mxc_domain_rec *r)
+/* What every put checks before encoding into s->enc. */
+static int begin_put(struct mxc_store *s, const char *key)
 {
 	int e;
 
-	if (s->rdonly)
-		return MXC_EINVAL;
-	if (!r || !key_ok(r->domain))
+	if (s->rdonly || !key_ok(key))
 		return MXC_EINVAL;
 	e = mxc_store_poll(s);
 	if (e)
 		return e;
 	mxc_buf_reset(&s->enc);
-	e = mxc_domain_rec_encode(r, &s->enc);
-	if (e)
-		return e;
-	return put_record(s, MXC__DB_DOMAINS, r->domain);
+	return 0;
+}
+
+int mxc_store_domain_put(struct mxc_store *s, const struct mxc_domain_rec *r)
+{
+	int e = begin_put(s, r ? r->domain : NULL);
+
+	if (!e)
+		e = mxc_domain_rec_encode(r, &s->enc);
+	return e ? e : put_record(s, MXC__DB_DOMAINS, r->domain);
 }
 
 int mxc_store_host_put(struct mxc_store *s, const struct mxc_host_rec *r)
 {
-	int e;
+	int e = begin_put(s, r ? r->host : NULL);
 
-	if (s->rdonly)
-		return MXC_EINVAL;
-	if (!r || !key_ok(r->host))
-		return MXC_EINVAL;
-	e = mxc_store_poll(s);
-	if (e)
-		return e;
-	mxc_buf_reset(&s->enc);
-	e = mxc_host_rec_encode(r, &s->enc);
-	if (e)
-		return e;
-	return put_record(s, MXC__DB_HOSTS, r->host);
+	if (!e)
+		e = mxc_host_rec_encode(r, &s->enc);
+	return e ? e : put_record(s, MXC__DB_HOSTS, r->host);
 }
 
 static int exists(struct mxc_store *s, unsigned db, const char *name)
