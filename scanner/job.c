@@ -84,6 +84,9 @@ struct mxc_job {
 /** The questions a host job asks. */
 enum host_q { H_A = 0, H_AAAA, H_TLSA, H__COUNT };
 
+static const uint16_t host_qtypes[H__COUNT] = { LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA,
+						LDNS_RR_TYPE_TLSA };
+
 struct host_slot {
 	struct mxc_hostjob *hj;
 	uint8_t q;
@@ -335,8 +338,6 @@ static void hostjob_answer_cb(void *arg, const struct mxc_dns_answer *a)
 {
 	struct host_slot *slot = arg;
 	struct mxc_hostjob *hj = slot->hj;
-	static const uint16_t types[H__COUNT] = { LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA,
-						  LDNS_RR_TYPE_TLSA };
 	char tlsa[MXC_NAME_MAX + 32];
 	const char *qname = hj->name;
 
@@ -346,7 +347,7 @@ static void hostjob_answer_cb(void *arg, const struct mxc_dns_answer *a)
 	}
 	if (a->status == MXC_DNS_CANCELED)
 		hj->canceled = true;
-	else if (raw_keep(&hj->raw[slot->q], qname, types[slot->q], a))
+	else if (raw_keep(&hj->raw[slot->q], qname, host_qtypes[slot->q], a))
 		mxc__scan_fail(hj->scan, MXC_ENOMEM, "keeping a host answer");
 	if (--hj->pending == 0)
 		hostjob_finish(hj);
@@ -360,8 +361,6 @@ static void hostjob_answer_cb(void *arg, const struct mxc_dns_answer *a)
 static int hostjob_attach(struct mxc_scan *s, const char *host, struct mxc_job *j)
 {
 	struct mxc_hostjob *hj = mxc_strmap_get(&s->hostjobs, host);
-	static const uint16_t types[H__COUNT] = { LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA,
-						  LDNS_RR_TYPE_TLSA };
 	int r;
 
 	if (!hj) {
@@ -384,7 +383,7 @@ static int hostjob_attach(struct mxc_scan *s, const char *host, struct mxc_job *
 			if (q == H_TLSA && strlen(tlsa) > MXC_NAME_MAX)
 				continue; /* no such name can exist */
 			/* Every domain naming this host waits for it: ask first. */
-			r = mxc_resolver_query_flags(s->resolver, qname, types[q], MXC_DNS_PRIORITY,
+			r = mxc_resolver_query_flags(s->resolver, qname, host_qtypes[q], MXC_DNS_PRIORITY,
 						     hostjob_answer_cb, &hj->slots[q]);
 			if (r == 0)
 				hj->pending++;
