@@ -99,6 +99,8 @@ struct mxc_hostjob {
 	bool canceled;
 	struct host_slot slots[H__COUNT];
 	struct mxc_raw_answer raw[H__COUNT];
+	struct mxc_addr addrs[64]; /**< from the A and AAAA answers, in order */
+	uint32_t n_addrs;
 	struct mxc_job **waiters;
 	size_t n_waiters, cap_waiters;
 };
@@ -268,38 +270,47 @@ static int hostjob_add_waiter(struct mxc_hostjob *hj, struct mxc_job *j)
 	return 0;
 }
 
-/** Collect the addresses of the host's A and AAAA answers. */
-static uint32_t hostjob_addrs(const struct mxc_hostjob *hj, struct mxc_addr *out, uint32_t max)
+/*
+ * Take the addresses of an A or AAAA answer as it arrives, from the parse
+ * the resolver already made (host answers are cached, so they are parsed
+ * once for their TTLs).
+ */
+static void hostjob_take_addrs(struct mxc_hostjob *hj, int q, const struct mxc_dns_answer *a)
 {
-	uint32_t n = 0;
+	const ldns_pkt *pkt = mxc_dns_answer_pkt(a);
+	const ldns_rr_list *answer;
+	uint16_t want = q == H_A ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA;
+	size_t alen = q == H_A ? 4 : 16;
 
-	for (int q = H_A; q <= H_AAAA; q++) {
-		const struct mxc_raw_answer *raw = &hj->raw[q];
-		ldns_pkt *pkt = NULL;
-		const ldns_rr_list *answer;
+	if (!pkt)
+		return;
+	answer = ldns_pkt_answer(pkt);
+	for (size_t i = 0; i < ldns_rr_list_rr_count(answer); i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(answer, i);
+		const ldns_rdf *rd;
+		struct mxc_addr *out;
 
-		if (!raw->wire || ldns_wire2pkt(&pkt, raw->wire, raw->wire_len) != LDNS_STATUS_OK)
+		if (hj->n_addrs == MXC_ARRAY_SIZE(hj->addrs))
+			return; /* the rest stay in the raw answer */
+		if (ldns_rr_get_type(rr) != want || ldns_rr_rd_count(rr) < 1)
 			continue;
-		answer = ldns_pkt_answer(pkt);
-		for (size_t i = 0; i < ldns_rr_list_rr_count(answer) && n < max; i++) {
-			const ldns_rr *rr = ldns_rr_list_rr(answer, i);
-			const ldns_rdf *rd;
-			uint16_t want = q == H_A ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA;
-			size_t alen = q == H_A ? 4 : 16;
-
-			if (ldns_rr_get_type(rr) != want || ldns_rr_rd_count(rr) < 1)
-				continue;
-			rd = ldns_rr_rdf(rr, 0);
-			if (ldns_rdf_size(rd) != alen)
-				continue;
-			memset(&out[n], 0, sizeof(out[n]));
-			out[n].family = q == H_A ? 4 : 6;
-			memcpy(out[n].addr, ldns_rdf_data(rd), alen);
-			n++;
-		}
-		ldns_pkt_free(pkt);
+		rd = ldns_rr_rdf(rr, 0);
+		if (ldns_rdf_size(rd) != alen)
+			continue;
+		out = &hj->addrs[hj->n_addrs++];
+		memset(out, 0, sizeof(*out));
+		out->family = q == H_A ? 4 : 6;
+		memcpy(out->addr, ldns_rdf_data(rd), alen);
 	}
-	return n;
+}
+
+static int addr_cmp(const void *a, const void *b)
+{
+	const struct mxc_addr *x = a, *y = b;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	return memcmp(x->addr, y->addr, sizeof(x->addr));
 }
 
 /** All three answers are in: write the host record, wake the waiters. */
@@ -309,7 +320,6 @@ static void hostjob_finish(struct mxc_hostjob *hj)
 
 	mxc_strmap_del(&s->hostjobs, hj->name);
 	if (!hj->canceled && !s->stopping) {
-		struct mxc_addr addrs[64];
 		struct mxc_host_rec rec = {
 			.host = hj->name,
 			.run_id = s->run.run_id,
@@ -319,8 +329,10 @@ static void hostjob_finish(struct mxc_hostjob *hj)
 		};
 		int r;
 
-		rec.n_addr = hostjob_addrs(hj, addrs, MXC_ARRAY_SIZE(addrs));
-		rec.addrs = addrs;
+		/* IPv4 first, then in address order, whichever answer came first. */
+		qsort(hj->addrs, hj->n_addrs, sizeof(hj->addrs[0]), addr_cmp);
+		rec.n_addr = hj->n_addrs;
+		rec.addrs = hj->addrs;
 		r = mxc_store_host_put(s->store, &rec);
 		if (r)
 			mxc__scan_fail(s, r, "writing a host record");
@@ -349,6 +361,8 @@ static void hostjob_answer_cb(void *arg, const struct mxc_dns_answer *a)
 		hj->canceled = true;
 	else if (raw_keep(&hj->raw[slot->q], qname, host_qtypes[slot->q], a))
 		mxc__scan_fail(hj->scan, MXC_ENOMEM, "keeping a host answer");
+	else if (slot->q != H_TLSA)
+		hostjob_take_addrs(hj, slot->q, a);
 	if (--hj->pending == 0)
 		hostjob_finish(hj);
 }
