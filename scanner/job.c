@@ -79,6 +79,7 @@ struct mxc_job {
 	bool asked[Q__COUNT];
 	uint32_t n_mx;
 	struct mxc_mx mx[JOB_MX_HARD_MAX];
+	size_t implicit_addrs;  /**< A and AAAA records of the domain itself */
 };
 
 /** The questions a host job asks. */
@@ -608,20 +609,8 @@ static int job_on_mx(struct mxc_job *j, const struct mxc_dns_answer *a)
 /** Both address answers for an MX-less domain are in. */
 static int job_on_implicit(struct mxc_job *j)
 {
-	size_t addrs = 0;
-
-	for (int q = Q_A; q <= Q_AAAA; q++) {
-		const struct mxc_raw_answer *raw = &j->raw[q];
-		ldns_pkt *pkt = NULL;
-
-		if (!raw->wire || raw->rcode != LDNS_RCODE_NOERROR ||
-		    ldns_wire2pkt(&pkt, raw->wire, raw->wire_len) != LDNS_STATUS_OK)
-			continue;
-		addrs += count_rrs(pkt, j->domain, q == Q_A ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA);
-		ldns_pkt_free(pkt);
-	}
 	job_set_state(j, JOB_HOSTS);
-	if (addrs == 0) {
+	if (j->implicit_addrs == 0) {
 		j->mx_status = MXC_MX_NO_MAIL;
 		return 0;
 	}
@@ -704,6 +693,13 @@ static void job_answer_cb(void *arg, const struct mxc_dns_answer *a)
 		r = raw_keep(&j->raw[slot->q], qname, job_questions[slot->q].type, a);
 	}
 	if (r == 0 && !j->canceled) {
+		if ((slot->q == Q_A || slot->q == Q_AAAA) && a->rcode == LDNS_RCODE_NOERROR) {
+			const ldns_pkt *pkt = mxc_dns_answer_pkt(a);
+
+			if (pkt)
+				j->implicit_addrs += count_rrs(pkt, j->domain,
+							       job_questions[slot->q].type);
+		}
 		if (slot->q == Q_MX)
 			r = job_on_mx(j, a);
 		else if (j->state == JOB_IMPLICIT && j->raw[Q_A].qname && j->raw[Q_AAAA].qname &&
