@@ -27,7 +27,13 @@
  *
  * The TLSA column is computed from the raw TLSA answer kept in the host
  * record, parsed with ldns; a message that does not parse is a finding about
- * the server (left empty here), not an export error.
+ * the server (left empty here), not an export error. In the same way the
+ * record columns (mta_sts_txt and mta_sts_id, tls_rpt and tls_rpt_rua, spf,
+ * dmarc) are computed from the raw TXT answers of the domain record with the
+ * classifiers of probes/txtrec.h, so a better classifier improves an old
+ * store's export without a new scan. A question that got no usable answer
+ * (timeout, SERVFAIL, an unparseable message) leaves its columns empty: not
+ * measured, which is not the same as none.
  */
 #include "analysis/export.h"
 
@@ -41,6 +47,8 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "probes/txtrec.h"
+#include "resolver/resolver.h"
 
 /* Rows can hold up to 1024 TLSA records of 64 KiB of hex: bound them well
  * above that, but bound them. */
@@ -125,6 +133,16 @@ static const struct column host_cols[HC__COUNT] = {
 _Static_assert(DC__COUNT <= MAX_COLS && HC__COUNT <= MAX_COLS, "raise MAX_COLS");
 
 /** One export in progress. */
+/* TXT records classified per name; more are ignored. */
+#define TXT_MAX 64
+
+/** The TXT records of one name, as the classifiers want them. */
+struct txtset {
+	struct mxc_txtrec recs[TXT_MAX];
+	size_t n;
+	struct mxc_buf bytes; /* each record's character-strings, concatenated */
+};
+
 struct exporter {
 	FILE *out;
 	enum mxc_export_format fmt;
@@ -133,6 +151,9 @@ struct exporter {
 	uint64_t rows;
 	struct mxc_buf line; /* the row being built */
 	struct mxc_buf list; /* a ';'-joined list column (mx_hosts, tlsa_records) */
+	struct txtset txt;   /* the TXT records of one name (domains only) */
+	struct mxc_sts_txt sts;
+	struct mxc_tlsrpt_txt rpt;
 };
 
 int mxc_export_what_parse(const char *s, enum mxc_export_what *out)
@@ -395,12 +416,108 @@ static int mx_hosts(struct exporter *ex, const struct mxc_domain_rec *d)
 	return r;
 }
 
+/*
+ * Collect the TXT records of the raw answer to (@p prefix + domain, TXT).
+ * @return 1 with @p t filled (maybe with no record: NXDOMAIN or NODATA), 0
+ *         when there is no usable answer, or a negative code (ENOMEM)
+ */
+static int txt_records(const struct mxc_domain_rec *d, const char *prefix, struct txtset *t)
+{
+	const struct mxc_raw_answer *raw = NULL;
+	size_t plen = strlen(prefix), offs[TXT_MAX], lens[TXT_MAX];
+	const ldns_rr_list *answer;
+	ldns_pkt *pkt = NULL;
+	int r = 0;
+
+	t->n = 0;
+	mxc_buf_reset(&t->bytes);
+	for (uint32_t i = 0; i < d->n_raw && !raw; i++) {
+		const struct mxc_raw_answer *a = &d->raw[i];
+
+		if (a->qtype == LDNS_RR_TYPE_TXT && strncmp(a->qname, prefix, plen) == 0 &&
+		    strcmp(a->qname + plen, d->domain) == 0)
+			raw = a;
+	}
+	if (!raw || raw->status != MXC_DNS_ANSWER || !raw->wire)
+		return 0;
+	if (raw->rcode == LDNS_RCODE_NXDOMAIN)
+		return 1;
+	if (raw->rcode != LDNS_RCODE_NOERROR)
+		return 0;
+	if (ldns_wire2pkt(&pkt, raw->wire, raw->wire_len) != LDNS_STATUS_OK) {
+		if (pkt)
+			ldns_pkt_free(pkt);
+		return 0;
+	}
+	answer = ldns_pkt_answer(pkt);
+	for (size_t i = 0; i < ldns_rr_list_rr_count(answer) && t->n < TXT_MAX && !r; i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(answer, i);
+
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_TXT)
+			continue;
+		offs[t->n] = t->bytes.len;
+		for (size_t k = 0; k < ldns_rr_rd_count(rr) && !r; k++) {
+			const ldns_rdf *rd = ldns_rr_rdf(rr, k);
+
+			/* A character-string: its length byte, then the bytes. */
+			if (ldns_rdf_size(rd) >= 1)
+				r = mxc_buf_append(&t->bytes, ldns_rdf_data(rd) + 1, ldns_rdf_size(rd) - 1);
+		}
+		lens[t->n] = t->bytes.len - offs[t->n];
+		t->n++;
+	}
+	ldns_pkt_free(pkt);
+	if (r)
+		return r;
+	/* Pointers only now: the buffer may have moved while it grew. */
+	for (size_t i = 0; i < t->n; i++) {
+		t->recs[i].data = t->bytes.data ? t->bytes.data + offs[i] : (const uint8_t *)"";
+		t->recs[i].len = lens[i];
+	}
+	return 1;
+}
+
+/** Fill the record columns (MTA-STS, TLS-RPT, SPF, DMARC) of @p d. */
+static int txt_columns(struct exporter *ex, const struct mxc_domain_rec *d, const char **val)
+{
+	struct txtset *t = &ex->txt;
+	int r;
+
+	r = txt_records(d, "_mta-sts.", t);
+	if (r == 1 && mxc_txtrec_sts(t->recs, t->n, &ex->sts) == 0) {
+		val[DC_MTA_STS_TXT] = mxc_txtrec_status_name(ex->sts.status);
+		val[DC_MTA_STS_ID] = ex->sts.id;
+	}
+	if (r < 0)
+		return r;
+	r = txt_records(d, "_smtp._tls.", t);
+	if (r == 1 && mxc_txtrec_tlsrpt(t->recs, t->n, &ex->rpt) == 0) {
+		val[DC_TLS_RPT] = mxc_txtrec_status_name(ex->rpt.status);
+		val[DC_TLS_RPT_RUA] = ex->rpt.rua;
+	}
+	if (r < 0)
+		return r;
+	r = txt_records(d, "", t);
+	if (r == 1)
+		val[DC_SPF] = mxc_txtrec_spf_name(mxc_txtrec_spf(t->recs, t->n));
+	if (r < 0)
+		return r;
+	r = txt_records(d, "_dmarc.", t);
+	if (r == 1)
+		val[DC_DMARC] = mxc_txtrec_dmarc_name(mxc_txtrec_dmarc(t->recs, t->n));
+	return r < 0 ? r : 0;
+}
+
 static int domain_row(void *arg, const struct mxc_domain_rec *d)
 {
 	struct exporter *ex = arg;
 	const char *val[MAX_COLS] = { 0 };
 	char when[21];
 	int r;
+
+	r = txt_columns(ex, d, val);
+	if (r)
+		return r;
 
 	r = mx_hosts(ex, d);
 	if (r)
@@ -545,6 +662,8 @@ int mxc_export(struct mxc_store *s, enum mxc_export_what what, enum mxc_export_f
 	ex.ncols = what == MXC_EXPORT_DOMAINS ? DC__COUNT : HC__COUNT;
 	mxc_buf_init(&ex.line, ROW_MAX);
 	mxc_buf_init(&ex.list, ROW_MAX);
+	/* A DNS message holds at most 64 KiB of TXT data. */
+	mxc_buf_init(&ex.txt.bytes, (size_t)1 << 16);
 
 	r = write_header(&ex);
 	if (!r && what == MXC_EXPORT_DOMAINS)
@@ -555,6 +674,7 @@ int mxc_export(struct mxc_store *s, enum mxc_export_what what, enum mxc_export_f
 		r = r ? r : MXC_EIO;
 	mxc_buf_free(&ex.line);
 	mxc_buf_free(&ex.list);
+	mxc_buf_free(&ex.txt.bytes);
 	if (rows)
 		*rows = ex.rows;
 	return r;
