@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "probes/internal.h"
 
 static int is_wsp(uint8_t c)
 {
@@ -43,19 +44,6 @@ static uint8_t lower(uint8_t c)
 static int span_eq(const uint8_t *p, size_t n, const char *lit)
 {
 	return n == strlen(lit) && memcmp(p, lit, n) == 0;
-}
-
-/* Key names of unknown fields: (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / "."). */
-static int key_ok(const uint8_t *p, size_t n)
-{
-	size_t i;
-
-	if (n < 1 || n > 32 || !is_alnum(p[0]))
-		return 0;
-	for (i = 1; i < n; i++)
-		if (!is_alnum(p[i]) && p[i] != '_' && p[i] != '-' && p[i] != '.')
-			return 0;
-	return 1;
 }
 
 /*
@@ -150,7 +138,7 @@ static enum mxc_sts_perr parse_line(const uint8_t *s, size_t n, struct seen *see
 		e--;
 	vl = (size_t)(e - v);
 	/* Keys are case-sensitive (%s in the grammar) and have no WSP before ':'. */
-	if (!key_ok(k, kl) || vl == 0)
+	if (!mxc__sts_ext_name_ok(k, kl) || vl == 0)
 		return MXC_STS_ERR_SYNTAX;
 
 	if (span_eq(k, kl, "version")) {

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "probes/internal.h"
 
 static const char STS_VERSION[] = "v=STSv1";
 static const char TLSRPT_VERSION[] = "v=TLSRPTv1";
@@ -86,8 +87,7 @@ struct field {
 	size_t vlen;
 };
 
-/* Extension name: (ALPHA / DIGIT) 0*31(ALPHA / DIGIT / "_" / "-" / "."). */
-static int ext_name_ok(const uint8_t *p, size_t n)
+int mxc__sts_ext_name_ok(const uint8_t *p, size_t n)
 {
 	size_t i;
 
@@ -195,39 +195,49 @@ static const char *sts_field(const struct field *f, void *vctx)
 		c->have_id = 1;
 		return NULL;
 	}
-	if (!ext_name_ok(f->name, f->nlen) || !ext_value_ok(f->val, f->vlen))
+	if (!mxc__sts_ext_name_ok(f->name, f->nlen) || !ext_value_ok(f->val, f->vlen))
 		return "bad-field";
 	return NULL;
 }
 
+/*
+ * The one record of version @p version among @p recs: *status is NONE or
+ * MULTIPLE when there is not exactly one, else VALID (pending the parse of
+ * *rec, which the caller does). @return 0, or MXC_EINVAL for bad arguments
+ */
+static int select_record(const struct mxc_txtrec *recs, size_t n, const char *version,
+			 const struct mxc_txtrec **rec, enum mxc_txtrec_status *status)
+{
+	size_t count = 0;
+
+	*rec = NULL;
+	if (!recs && n > 0)
+		return MXC_EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (recs[i].len > 0 && !recs[i].data)
+			return MXC_EINVAL;
+		if (has_version(&recs[i], version)) {
+			count++;
+			*rec = &recs[i];
+		}
+	}
+	*status = count == 0 ? MXC_TXTREC_NONE : count > 1 ? MXC_TXTREC_MULTIPLE : MXC_TXTREC_VALID;
+	return 0;
+}
+
 int mxc_txtrec_sts(const struct mxc_txtrec *recs, size_t n, struct mxc_sts_txt *out)
 {
-	const struct mxc_txtrec *rec = NULL;
+	const struct mxc_txtrec *rec;
 	struct sts_ctx c;
 	const char *why;
-	size_t i, count = 0;
+	int r;
 
 	if (!out)
 		return MXC_EINVAL;
 	memset(out, 0, sizeof(*out));
-	if (!recs && n > 0)
-		return MXC_EINVAL;
-	for (i = 0; i < n; i++) {
-		if (recs[i].len > 0 && !recs[i].data)
-			return MXC_EINVAL;
-		if (has_version(&recs[i], STS_VERSION)) {
-			count++;
-			rec = &recs[i];
-		}
-	}
-	if (count == 0) {
-		out->status = MXC_TXTREC_NONE;
-		return 0;
-	}
-	if (count > 1) {
-		out->status = MXC_TXTREC_MULTIPLE;
-		return 0;
-	}
+	r = select_record(recs, n, STS_VERSION, &rec, &out->status);
+	if (r || out->status != MXC_TXTREC_VALID)
+		return r;
 	c.out = out;
 	c.have_id = 0;
 	why = walk_fields(rec, strlen(STS_VERSION), sts_field, &c);
@@ -306,7 +316,7 @@ static const char *tlsrpt_field(const struct field *f, void *vctx)
 	const uint8_t *p, *end;
 
 	if (!span_eq(f->name, f->nlen, "rua")) {
-		if (!ext_name_ok(f->name, f->nlen) || !ext_value_ok(f->val, f->vlen))
+		if (!mxc__sts_ext_name_ok(f->name, f->nlen) || !ext_value_ok(f->val, f->vlen))
 			return "bad-field";
 		return NULL;
 	}
@@ -342,32 +352,17 @@ static const char *tlsrpt_field(const struct field *f, void *vctx)
 
 int mxc_txtrec_tlsrpt(const struct mxc_txtrec *recs, size_t n, struct mxc_tlsrpt_txt *out)
 {
-	const struct mxc_txtrec *rec = NULL;
+	const struct mxc_txtrec *rec;
 	struct tlsrpt_ctx c;
 	const char *why;
-	size_t i, count = 0;
+	int r;
 
 	if (!out)
 		return MXC_EINVAL;
 	memset(out, 0, sizeof(*out));
-	if (!recs && n > 0)
-		return MXC_EINVAL;
-	for (i = 0; i < n; i++) {
-		if (recs[i].len > 0 && !recs[i].data)
-			return MXC_EINVAL;
-		if (has_version(&recs[i], TLSRPT_VERSION)) {
-			count++;
-			rec = &recs[i];
-		}
-	}
-	if (count == 0) {
-		out->status = MXC_TXTREC_NONE;
-		return 0;
-	}
-	if (count > 1) {
-		out->status = MXC_TXTREC_MULTIPLE;
-		return 0;
-	}
+	r = select_record(recs, n, TLSRPT_VERSION, &rec, &out->status);
+	if (r || out->status != MXC_TXTREC_VALID)
+		return r;
 	memset(&c, 0, sizeof(c));
 	c.out = out;
 	why = walk_fields(rec, strlen(TLSRPT_VERSION), tlsrpt_field, &c);
