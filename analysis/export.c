@@ -56,11 +56,6 @@
 #define MAX_COLS 32
 #define SMTP_PORT "25"
 
-/** A column: its name and whether JSON writes it as a number. */
-struct column {
-	const char *name;
-	bool number;
-};
 
 enum dom_col {
 	DC_DOMAIN, DC_TLD, DC_RUN_ID, DC_SCANNED_AT, DC_MX_STATUS, DC_MX_HOSTS,
@@ -70,7 +65,7 @@ enum dom_col {
 	DC_TLS_RPT_RUA, DC_SPF, DC_DMARC, DC_DOWNGRADE_EXPOSURE, DC_ISSUES, DC__COUNT
 };
 
-static const struct column dom_cols[DC__COUNT] = {
+static const struct mxc_export_col dom_cols[DC__COUNT] = {
 	[DC_DOMAIN] = { "domain", false },
 	[DC_TLD] = { "tld", false },
 	[DC_RUN_ID] = { "run_id", false },
@@ -106,7 +101,7 @@ enum host_col {
 	HC__COUNT
 };
 
-static const struct column host_cols[HC__COUNT] = {
+static const struct mxc_export_col host_cols[HC__COUNT] = {
 	[HC_MX_HOST] = { "mx_host", false },
 	[HC_IP] = { "ip", false },
 	[HC_PORT] = { "port", true },
@@ -146,9 +141,11 @@ struct txtset {
 struct exporter {
 	FILE *out;
 	enum mxc_export_format fmt;
-	const struct column *cols;
+	const struct mxc_export_col *cols;
 	size_t ncols;
 	uint64_t rows;
+	mxc_export_row_fn sink; /* where rows go: a text writer or a caller */
+	void *sink_arg;
 	struct mxc_buf line; /* the row being built */
 	struct mxc_buf list; /* a ';'-joined list column (mx_hosts, tlsa_records) */
 	struct txtset txt;   /* the TXT records of one name (domains only) */
@@ -323,9 +320,20 @@ static int write_header(struct exporter *ex)
 	return r ? r : write_line(ex);
 }
 
-/* Writes one row; NULL values are empty. */
+/* Hands one row to the sink; NULL values are empty. */
 static int write_row(struct exporter *ex, const char *const *val)
 {
+	int r = ex->sink(ex->sink_arg, val);
+
+	if (!r)
+		ex->rows++;
+	return r;
+}
+
+/* The sink of the CSV and JSON Lines formats: one text line per row. */
+static int text_row(void *arg, const char *const *val)
+{
+	struct exporter *ex = arg;
 	struct mxc_buf *b = &ex->line;
 	int r = 0;
 
@@ -358,8 +366,6 @@ static int write_row(struct exporter *ex, const char *const *val)
 		r = mxc_buf_append_u8(b, '\n');
 	if (!r)
 		r = write_line(ex);
-	if (!r)
-		ex->rows++;
 	return r;
 }
 
@@ -645,6 +651,46 @@ static void on_corrupt(void *arg, const char *db, const char *key, int err)
 	mxc_log_warn("export: skipping %s record \"%s\": %s", db, key, mxc_strerror(err));
 }
 
+const struct mxc_export_col *mxc_export_columns(enum mxc_export_what what, size_t *n)
+{
+	*n = what == MXC_EXPORT_DOMAINS ? DC__COUNT : HC__COUNT;
+	return what == MXC_EXPORT_DOMAINS ? dom_cols : host_cols;
+}
+
+/* Walks the store, building each row and handing it to ex->sink. */
+static int walk(struct mxc_store *s, enum mxc_export_what what, struct exporter *ex)
+{
+	int r = 0;
+
+	ex->cols = mxc_export_columns(what, &ex->ncols);
+	mxc_buf_init(&ex->list, ROW_MAX);
+	/* A DNS message holds at most 64 KiB of TXT data. */
+	mxc_buf_init(&ex->txt.bytes, (size_t)1 << 16);
+	if (what == MXC_EXPORT_DOMAINS)
+		r = mxc_store_each_domain(s, domain_row, on_corrupt, ex);
+	else
+		r = mxc_store_each_host(s, host_row, on_corrupt, ex);
+	mxc_buf_free(&ex->list);
+	mxc_buf_free(&ex->txt.bytes);
+	return r;
+}
+
+int mxc_export_rows(struct mxc_store *s, enum mxc_export_what what, mxc_export_row_fn fn,
+		    void *arg, uint64_t *rows)
+{
+	struct exporter ex = { .sink = fn, .sink_arg = arg };
+	int r;
+
+	if (rows)
+		*rows = 0;
+	if (!s || !fn || (what != MXC_EXPORT_DOMAINS && what != MXC_EXPORT_HOSTS))
+		return MXC_EINVAL;
+	r = walk(s, what, &ex);
+	if (rows)
+		*rows = ex.rows;
+	return r;
+}
+
 int mxc_export(struct mxc_store *s, enum mxc_export_what what, enum mxc_export_format fmt,
 	       FILE *out, uint64_t *rows)
 {
@@ -658,23 +704,16 @@ int mxc_export(struct mxc_store *s, enum mxc_export_what what, enum mxc_export_f
 	if (!s || !out || (fmt != MXC_EXPORT_CSV && fmt != MXC_EXPORT_JSONL) ||
 	    (what != MXC_EXPORT_DOMAINS && what != MXC_EXPORT_HOSTS))
 		return MXC_EINVAL;
-	ex.cols = what == MXC_EXPORT_DOMAINS ? dom_cols : host_cols;
-	ex.ncols = what == MXC_EXPORT_DOMAINS ? DC__COUNT : HC__COUNT;
+	ex.sink = text_row;
+	ex.sink_arg = &ex;
+	ex.cols = mxc_export_columns(what, &ex.ncols);
 	mxc_buf_init(&ex.line, ROW_MAX);
-	mxc_buf_init(&ex.list, ROW_MAX);
-	/* A DNS message holds at most 64 KiB of TXT data. */
-	mxc_buf_init(&ex.txt.bytes, (size_t)1 << 16);
-
 	r = write_header(&ex);
-	if (!r && what == MXC_EXPORT_DOMAINS)
-		r = mxc_store_each_domain(s, domain_row, on_corrupt, &ex);
-	else if (!r)
-		r = mxc_store_each_host(s, host_row, on_corrupt, &ex);
+	if (!r)
+		r = walk(s, what, &ex);
 	if (fflush(out) != 0 || ferror(out))
 		r = r ? r : MXC_EIO;
 	mxc_buf_free(&ex.line);
-	mxc_buf_free(&ex.list);
-	mxc_buf_free(&ex.txt.bytes);
 	if (rows)
 		*rows = ex.rows;
 	return r;

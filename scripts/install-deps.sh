@@ -8,8 +8,10 @@ PACKAGES=(
 	cmake make gcc pkg-config clang libclang-rt-14-dev
 	# libraries
 	libuv1-dev libldns-dev liblmdb-dev libidn2-dev libssl-dev libcmocka-dev
+	libcurl4-openssl-dev libzstd-dev libpsl-dev publicsuffix
 	# test world and tools
 	nsd unbound ldnsutils bind9-dnsutils dnsperf python3 lmdb-utils time iproute2 procps
+	postfix nginx-light curl openssl nodejs
 )
 
 missing=()
@@ -34,5 +36,8 @@ if ((${#missing[@]})); then
 		chmod +x /usr/sbin/policy-rc.d
 		trap 'rm -f /usr/sbin/policy-rc.d' EXIT
 	fi
+	# Postfix asks how to configure itself: not at all, the test world
+	# writes its own configuration and starts its own master.
+	echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

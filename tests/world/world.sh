@@ -100,9 +100,25 @@ stop_one() {
 	log "stopped $name (pid $pid)"
 }
 
+# The world's other servers (mail, HTTPS, ...) are parts: each
+# tests/world/parts/<name>/part.sh takes "start DIR" and "stop DIR", keeps
+# its files under DIR/<name>, may append assignments to DIR/env, and stops
+# exactly the PIDs it started. Parts start after the DNS is up (in name
+# order) and stop before it (in reverse order).
+parts() {
+	local p
+	for p in "$HERE"/parts/*/part.sh; do
+		[[ -e $p ]] && echo "$p"
+	done
+}
+
 do_stop() {
-	local dir=$1 rc=0
+	local dir=$1 rc=0 p
 	[[ -d $dir ]] || return 0
+	while read -r p; do
+		[[ -n $p ]] || continue
+		bash "$p" stop "$dir" || rc=1
+	done < <(parts | sort -r)
 	stop_one "$dir/run/unbound.pid" "$dir/unbound.conf" unbound || rc=1
 	stop_one "$dir/run/nsd.pid" "$dir/nsd.conf" nsd || rc=1
 	return $rc
@@ -336,7 +352,7 @@ pick_ports() {
 }
 
 do_start() {
-	local dir=$1 base ub_port nsd_port bulk f z
+	local dir=$1 base ub_port nsd_port bulk f z p
 	command -v nsd >/dev/null || die "nsd is not installed"
 	command -v unbound >/dev/null || die "unbound is not installed"
 	command -v dig >/dev/null || die "dig is not installed (bind9-dnsutils)"
@@ -406,6 +422,13 @@ do_start() {
 		printf 'BULK_COUNT=%q\n' "$bulk"
 	} >"$dir/env.tmp"
 	mv "$dir/env.tmp" "$dir/env"
+	while read -r p; do
+		[[ -n $p ]] || continue
+		if ! bash "$p" start "$dir"; then
+			do_stop "$dir" || true
+			die "world part $p did not start"
+		fi
+	done < <(parts)
 	log "world up in $dir: unbound $LOOPBACK:$ub_port, nsd $LOOPBACK:$nsd_port"
 }
 
