@@ -239,10 +239,10 @@ static bool q_eq(const struct mxc__hnode *n, const void *key)
 /*
  * The query is built by hand around the ldns-encoded name: the header and
  * the OPT record are fixed bytes, and this costs nothing per retry (only the
- * ID is patched). RD=1; EDNS0 payload 1232, version 0, DO=1.
+ * ID is patched). RD=1, CD when asked; EDNS0 payload 1232, version 0, DO=1.
  */
 static void build_query(struct mxc__question *q, const uint8_t *name, size_t len,
-			uint16_t type)
+			uint16_t type, bool cd)
 {
 	static const uint8_t hdr[12] = { 0, 0, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 1 };
 	static const uint8_t opt[11] = { 0, 0, 41, 0x04, 0xd0, 0, 0, 0x80, 0, 0, 0 };
@@ -250,6 +250,8 @@ static void build_query(struct mxc__question *q, const uint8_t *name, size_t len
 	size_t p = 12;
 
 	memcpy(w, hdr, sizeof(hdr));
+	if (cd)
+		w[3] |= 0x10;
 	memcpy(w + p, name, len);
 	p += len;
 	w[p++] = (uint8_t)(type >> 8);
@@ -1047,7 +1049,7 @@ int mxc_resolver_query_flags(struct mxc_resolver *r, const char *name, uint16_t 
 	}
 	memset(q, 0, offsetof(struct mxc__question, qwire));
 	mxc__list_init(&q->link);
-	build_query(q, wire, key.len, type);
+	build_query(q, wire, key.len, type, r->opts.checking_disabled);
 	q->nocache = (flags & MXC_DNS_NOCACHE) != 0;
 	q->priority = (flags & MXC_DNS_PRIORITY) != 0;
 	q->waiters = w;
@@ -1376,7 +1378,7 @@ int mxc__resolver_register(struct mxc_resolver *r, const char *name, uint16_t ty
 	w->arg = arg;
 	memset(q, 0, offsetof(struct mxc__question, qwire));
 	mxc__list_init(&q->link);
-	build_query(q, wire, key.len, type);
+	build_query(q, wire, key.len, type, r->opts.checking_disabled);
 	q->waiters = w;
 	q->wtail = &w->next;
 	q->hnode.hash = mxc__key_hash(r, wire, key.len, type);

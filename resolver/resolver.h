@@ -101,6 +101,12 @@ struct mxc_resolver_opts {
 	uint32_t cache_neg_ttl;     /**< cap on negative (NXDOMAIN/NODATA) TTLs, seconds */
 	uint32_t cache_servfail_ttl;/**< how long SERVFAIL is remembered; 0 = not cached */
 	bool udp_recvmmsg;          /**< read UDP in recvmmsg batches (libuv UV_UDP_RECVMMSG) */
+	/**
+	 * Set CD (checking disabled) in every query: a validating upstream then
+	 * hands over the data it would judge bogus, and our own validator
+	 * (validator.h) judges it. Without it a bogus answer is a SERVFAIL.
+	 */
+	bool checking_disabled;
 };
 
 /** Fill @p o with defaults (no upstreams). */

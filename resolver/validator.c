@@ -1,0 +1,1961 @@
+/**
+ * \file
+ * DNSSEC validation for the stub resolver (RFC 4033-4035, 5155, 8624, 9276).
+ *
+ * An answer is cut into RRsets. A signed RRset is checked against the keys
+ * of the zone that signed it (the RRSIG signer); those keys are worth what
+ * the chain above them is worth: the zone's DS RRset, signed by the parent,
+ * validated with the parent's keys, and so on up to a trust anchor. An
+ * unsigned RRset or denial is judged by what the DS question for its name
+ * shows: an insecure delegation somewhere above (proven by NSEC/NSEC3, or a
+ * DS RRset we cannot use) makes it insecure; a signed zone that should have
+ * signed it makes it bogus.
+ *
+ * Everything is asynchronous on the resolver's loop. The unit of work and of
+ * caching is the zone evaluation (struct vzone): "what does the DS question
+ * for this name prove, and if it is a secure zone, which keys does it have".
+ * One evaluation per name is in flight; later askers wait on it; its verdict
+ * is kept (LRU, bounded) for the TTL of the records behind it, capped by
+ * signature expiry. Below a name known to be an insecure delegation nothing
+ * can be secure (without another anchor), so such names are judged insecure
+ * without asking anything: in a census of a signed TLD the DS question is
+ * asked once per delegated domain, never for names inside an unsigned zone.
+ *
+ * Signature checks go through ldns (which uses OpenSSL). Each verified RRset
+ * (its records and the signature) is remembered for its TTL, so that an
+ * NSEC3 record denying the DS of ten thousand domains is verified once.
+ *
+ * Work per answer is bounded: RRsets per answer, signatures tried per RRset,
+ * keys per DNSKEY RRset, denial records per proof, and the chain is at most
+ * as long as the name has labels.
+ */
+#include "resolver/validator.h"
+
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/alloc.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/strmap.h"
+#include "common/util.h"
+
+#define MAX_RRSETS 24      /* RRsets judged per answer */
+#define MAX_SIGS 4         /* RRSIGs tried per RRset */
+#define MAX_KEYS 32        /* DNSKEYs considered per zone */
+#define MAX_DENIAL 16      /* NSEC/NSEC3 records considered per proof */
+#define BOGUS_TTL 60       /* seconds a bogus zone verdict is kept */
+#define INDET_TTL 5        /* ... an indeterminate one (a timeout) */
+#define MIN_TTL 5
+
+/* IANA's root KSKs (key tags 20326 and 38696) as DS records. */
+static const char *const root_anchors[] = {
+	". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D",
+	". IN DS 38696 8 2 683D2D0ACB8C9B712A1948B27F741219298D0A450D612C483AF444A4C0FB2B16",
+};
+
+static const char *const reason_names[MXC_DR__COUNT] = {
+#define XX(c, s) [MXC_DR_##c] = s,
+	MXC_DNSSEC_REASONS(XX)
+#undef XX
+};
+
+const char *mxc_dnssec_name(enum mxc_dnssec s)
+{
+	switch (s) {
+	case MXC_DNSSEC_SECURE:
+		return "secure";
+	case MXC_DNSSEC_INSECURE:
+		return "insecure";
+	case MXC_DNSSEC_BOGUS:
+		return "bogus";
+	case MXC_DNSSEC_INDETERMINATE:
+		return "indeterminate";
+	case MXC_DNSSEC_NONE:
+		break;
+	}
+	return "";
+}
+
+const char *mxc_dnssec_reason_name(enum mxc_dnssec_reason r)
+{
+	return (unsigned)r < MXC_DR__COUNT ? reason_names[r] : "";
+}
+
+/* ------------------------------------------------------------------------ */
+/* Structures                                                               */
+
+struct lru {
+	struct lru *prev, *next;
+};
+
+struct vzone;
+typedef void (*zone_fn)(void *arg, struct vzone *z);
+
+struct zwait {
+	zone_fn fn;
+	void *arg;
+	struct zwait *next;
+};
+
+/*
+ * The evaluation of one name N: what the DS question for N proves.
+ *   SECURE, cut:   N is the apex of a secure zone; keys is its DNSKEY RRset
+ *   SECURE, !cut:  N lies inside a secure zone (proven not a delegation)
+ *   INSECURE:      N is at or below an insecure delegation
+ *   BOGUS / INDETERMINATE, with the reason
+ */
+struct vzone {
+	struct lru lru;         /* in v->zlru while done, v->zpending before */
+	char *key;              /* lower-case presentation name, trailing dot */
+	ldns_rdf *name;
+	bool done;
+	unsigned busy;          /* notifications running: not evictable */
+	struct mxc_val_result res;
+	bool cut;
+	ldns_rr_list *keys;
+	uint64_t expires_ms;
+	struct zwait *waiters;
+	struct mxc_validator *v;
+	/* while pending */
+	ldns_rr_list *ds;       /* the DS RRset, then the usable part of it */
+	ldns_rr_list *ds_sigs;
+	ldns_rr_list *nsecs;    /* a denial to check once the signer is known */
+	ldns_rr_list *nsec_sigs;
+	uint32_t ttl;           /* minimum TTL seen along the way */
+};
+
+struct vseen {
+	struct lru lru;
+	char key[2 * 16 + 1];
+	uint64_t expires_ms;
+};
+
+struct mxc_validator {
+	struct mxc_resolver *r;
+	struct mxc_validator_opts o;
+	ldns_rr_list *anchors;    /* DS and/or DNSKEY records */
+	ldns_rdf *anchor_names[8];
+	size_t n_anchor_names;
+	struct mxc_strmap zones;
+	struct lru zlru;          /* done zones, most recent first */
+	struct lru zpending;      /* zones being evaluated */
+	size_t n_zones;
+	struct mxc_strmap seen;
+	struct lru slru;
+	size_t n_seen;
+	struct lru checks;        /* checks in flight */
+	struct mxc_validator_stats st;
+	bool closing;
+};
+
+enum task_kind { T_SIGNED, T_UNSIGNED, T_DENIAL };
+
+struct vcheck;
+
+/* One RRset (or one denial) of an answer waiting for its zone's verdict. */
+struct vtask {
+	struct vcheck *c;
+	enum task_kind kind;
+	ldns_rr_list *rrset;    /* T_SIGNED */
+	ldns_rr_list *sigs;     /* its RRSIGs, all by the same signer */
+	ldns_rdf *qname;        /* T_SIGNED wildcard check, T_DENIAL */
+	uint16_t qtype;
+	struct vtask *next;
+};
+
+struct vcheck {
+	struct lru link;
+	struct mxc_validator *v;
+	ldns_pkt *pkt;
+	mxc_val_cb cb;
+	void *arg;
+	unsigned pending;
+	struct mxc_val_result res;
+	struct vtask *tasks;
+};
+
+static void lru_init(struct lru *l)
+{
+	l->prev = l->next = l;
+}
+
+static void lru_unlink(struct lru *e)
+{
+	e->prev->next = e->next;
+	e->next->prev = e->prev;
+	e->prev = e->next = e;
+}
+
+static void lru_push(struct lru *head, struct lru *e)
+{
+	e->next = head->next;
+	e->prev = head;
+	head->next->prev = e;
+	head->next = e;
+}
+
+#define container(p, type, member) ((type *)(void *)((char *)(p) - offsetof(type, member)))
+
+static int64_t now_s(const struct mxc_validator *v)
+{
+	return v->o.now ? v->o.now : (int64_t)time(NULL);
+}
+
+/* Worse verdicts win when an answer's parts are combined. */
+static int rank(enum mxc_dnssec s)
+{
+	switch (s) {
+	case MXC_DNSSEC_SECURE:
+		return 1;
+	case MXC_DNSSEC_INSECURE:
+		return 2;
+	case MXC_DNSSEC_INDETERMINATE:
+		return 3;
+	case MXC_DNSSEC_BOGUS:
+		return 4;
+	case MXC_DNSSEC_NONE:
+		break;
+	}
+	return 0;
+}
+
+static struct mxc_val_result verdict(enum mxc_dnssec s, enum mxc_dnssec_reason r)
+{
+	struct mxc_val_result res = { s, s == MXC_DNSSEC_SECURE ? MXC_DR_NONE : r };
+
+	return res;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Names                                                                    */
+
+/* A lower-case presentation key for @p name ("example.com."), or NULL. */
+static char *name_key(const ldns_rdf *name)
+{
+	char *s = ldns_rdf2str(name);
+	char *k;
+
+	if (!s)
+		return NULL;
+	for (char *p = s; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	k = mxc_strdup(s);
+	LDNS_FREE(s);
+	return k;
+}
+
+/* True when @p a equals @p b or lies below it. */
+static bool under_or_at(const ldns_rdf *a, const ldns_rdf *b)
+{
+	return ldns_dname_compare(a, b) == 0 || ldns_dname_is_subdomain(a, b);
+}
+
+/* The ancestor of @p name with @p labels labels (new rdf), or NULL. */
+static ldns_rdf *ancestor(const ldns_rdf *name, uint8_t labels)
+{
+	uint8_t n = ldns_dname_label_count(name);
+
+	if (labels > n)
+		return NULL;
+	return ldns_dname_clone_from(name, (uint16_t)(n - labels));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Verified-RRset memory                                                    */
+
+/* A digest of an RRset and one signature over it: its identity in "seen". */
+static int rrset_key(const ldns_rr_list *rrset, const ldns_rr *sig, char out[33])
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	ldns_buffer *b = ldns_buffer_new(512);
+	int r = MXC_ENOMEM;
+
+	if (!ctx || !b || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+		goto out;
+	for (size_t i = 0; i <= ldns_rr_list_rr_count(rrset); i++) {
+		const ldns_rr *rr = i < ldns_rr_list_rr_count(rrset) ?
+			ldns_rr_list_rr(rrset, i) : sig;
+
+		ldns_buffer_clear(b);
+		if (ldns_rr2buffer_wire(b, rr, LDNS_SECTION_ANSWER) != LDNS_STATUS_OK)
+			goto out;
+		if (!EVP_DigestUpdate(ctx, ldns_buffer_begin(b), ldns_buffer_position(b)))
+			goto out;
+	}
+	if (!EVP_DigestFinal_ex(ctx, md, &mdlen))
+		goto out;
+	for (int i = 0; i < 16; i++) {
+		static const char hex[] = "0123456789abcdef";
+
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[32] = 0;
+	r = 0;
+out:
+	EVP_MD_CTX_free(ctx);
+	ldns_buffer_free(b);
+	return r;
+}
+
+static bool seen_get(struct mxc_validator *v, const char *key)
+{
+	struct vseen *s = mxc_strmap_get(&v->seen, key);
+
+	if (!s)
+		return false;
+	if (s->expires_ms <= mxc_now_ms()) {
+		mxc_strmap_del(&v->seen, s->key);
+		lru_unlink(&s->lru);
+		v->n_seen--;
+		mxc_free(s);
+		return false;
+	}
+	lru_unlink(&s->lru);
+	lru_push(&v->slru, &s->lru);
+	return true;
+}
+
+static void seen_put(struct mxc_validator *v, const char *key, uint32_t ttl)
+{
+	struct vseen *s;
+
+	if (!v->o.cache_entries || mxc_strmap_get(&v->seen, key))
+		return;
+	while (v->n_seen >= v->o.cache_entries) {
+		struct vseen *old = container(v->slru.prev, struct vseen, lru);
+
+		mxc_strmap_del(&v->seen, old->key);
+		lru_unlink(&old->lru);
+		v->n_seen--;
+		mxc_free(old);
+	}
+	s = mxc_malloc(sizeof(*s));
+	if (!s)
+		return;
+	memcpy(s->key, key, sizeof(s->key));
+	s->expires_ms = mxc_now_ms() + (uint64_t)ttl * 1000;
+	lru_init(&s->lru);
+	if (mxc_strmap_put(&v->seen, s->key, s)) {
+		mxc_free(s);
+		return;
+	}
+	lru_push(&v->slru, &s->lru);
+	v->n_seen++;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Signatures                                                               */
+
+/* The RRSIGs of @p sigs that cover @p type at @p owner (new list, may be empty). */
+static ldns_rr_list *sigs_for(const ldns_rr_list *sigs, const ldns_rdf *owner, ldns_rr_type type)
+{
+	ldns_rr_list *out = ldns_rr_list_new();
+
+	for (size_t i = 0; out && i < ldns_rr_list_rr_count(sigs); i++) {
+		ldns_rr *s = ldns_rr_list_rr(sigs, i);
+		ldns_rdf *tc = ldns_rr_rrsig_typecovered(s);
+
+		if (!tc || ldns_rdf2rr_type(tc) != type ||
+		    ldns_dname_compare(ldns_rr_owner(s), owner) != 0)
+			continue;
+		ldns_rr_list_push_rr(out, s);
+	}
+	return out;
+}
+
+/* Replace each borrowed record of @p l by a copy it owns; NULL on failure. */
+static ldns_rr_list *own(ldns_rr_list *l)
+{
+	for (size_t i = 0; l && i < ldns_rr_list_rr_count(l); i++) {
+		ldns_rr *c = ldns_rr_clone(ldns_rr_list_rr(l, i));
+
+		if (!c) {
+			/* the first i are ours, the rest borrowed */
+			while (ldns_rr_list_rr_count(l) > i)
+				ldns_rr_list_pop_rr(l);
+			ldns_rr_list_deep_free(l);
+			return NULL;
+		}
+		ldns_rr_list_set_rr(l, c, i);
+	}
+	return l;
+}
+
+static bool alg_usable(uint8_t alg)
+{
+	/* RFC 8624: RSAMD5, DSA and ECC-GOST are not to be validated. */
+	if (alg == LDNS_RSAMD5 || alg == LDNS_DSA || alg == LDNS_DSA_NSEC3 || alg == 12)
+		return false;
+	return ldns_key_algo_supported(alg) != 0;
+}
+
+/* Seconds until the earliest expiration of @p sigs, at least MIN_TTL. */
+static uint32_t sig_ttl(const struct mxc_validator *v, const ldns_rr *sig, uint32_t ttl)
+{
+	ldns_rdf *exp = ldns_rr_rrsig_expiration(sig);
+	int64_t left;
+
+	if (exp) {
+		left = (int64_t)ldns_rdf2native_time_t(exp) - now_s(v);
+		if (left < (int64_t)ttl)
+			ttl = left < MIN_TTL ? MIN_TTL : (uint32_t)left;
+	}
+	return ttl;
+}
+
+static uint32_t min_ttl(const ldns_rr_list *l, uint32_t ttl)
+{
+	for (size_t i = 0; i < ldns_rr_list_rr_count(l); i++)
+		if (ldns_rr_ttl(ldns_rr_list_rr(l, i)) < ttl)
+			ttl = ldns_rr_ttl(ldns_rr_list_rr(l, i));
+	return ttl;
+}
+
+/*
+ * Verify @p rrset with one of @p sigs made by zone @p signer with @p keys.
+ * Success with any signature is enough (RFC 4035 5.3.3). The reason on
+ * failure is the most telling one seen: a validity window beats a plain
+ * mismatch, because "expired" is what an operator can act on.
+ */
+static struct mxc_val_result verify(struct mxc_validator *v, ldns_rr_list *rrset,
+				    const ldns_rr_list *sigs, const struct vzone *signer)
+{
+	enum mxc_dnssec_reason why = MXC_DR_NO_RRSIG;
+	int64_t now = now_s(v);
+	size_t tried = 0;
+
+	ldns_rr_list_sort(rrset);
+	for (size_t i = 0; i < ldns_rr_list_rr_count(sigs) && tried < MAX_SIGS; i++) {
+		ldns_rr *sig = ldns_rr_list_rr(sigs, i);
+		ldns_rdf *sn = ldns_rr_rrsig_signame(sig);
+		ldns_rdf *alg = ldns_rr_rrsig_algorithm(sig);
+		char key[33];
+		ldns_status st;
+		bool have_key;
+
+		if (!sn || !alg || ldns_dname_compare(sn, signer->name) != 0)
+			continue;
+		if (!alg_usable(ldns_rdf2native_int8(alg))) {
+			if (why == MXC_DR_NO_RRSIG)
+				why = MXC_DR_UNSUPPORTED_ALG;
+			continue;
+		}
+		tried++;
+		have_key = rrset_key(rrset, sig, key) == 0;
+		if (have_key && seen_get(v, key)) {
+			v->st.rrset_cached++;
+			return verdict(MXC_DNSSEC_SECURE, MXC_DR_NONE);
+		}
+		v->st.sig_verify++;
+		st = ldns_verify_rrsig_keylist_time(rrset, sig, signer->keys, (time_t)now, NULL);
+		if ((st == LDNS_STATUS_CRYPTO_SIG_EXPIRED &&
+		     ldns_verify_rrsig_keylist_time(rrset, sig, signer->keys,
+						    (time_t)(now - v->o.skew), NULL) ==
+			     LDNS_STATUS_OK) ||
+		    (st == LDNS_STATUS_CRYPTO_SIG_NOT_INCEPTED &&
+		     ldns_verify_rrsig_keylist_time(rrset, sig, signer->keys,
+						    (time_t)(now + v->o.skew), NULL) ==
+			     LDNS_STATUS_OK))
+			st = LDNS_STATUS_OK;
+		if (st == LDNS_STATUS_OK) {
+			if (have_key)
+				seen_put(v, key, sig_ttl(v, sig, min_ttl(rrset, v->o.max_ttl)));
+			return verdict(MXC_DNSSEC_SECURE, MXC_DR_NONE);
+		}
+		if (st == LDNS_STATUS_CRYPTO_SIG_EXPIRED)
+			why = MXC_DR_SIG_EXPIRED;
+		else if (st == LDNS_STATUS_CRYPTO_SIG_NOT_INCEPTED)
+			why = MXC_DR_SIG_NOT_YET_VALID;
+		else if (why != MXC_DR_SIG_EXPIRED && why != MXC_DR_SIG_NOT_YET_VALID)
+			why = MXC_DR_BAD_SIGNATURE;
+	}
+	/* Only signatures of algorithms we cannot use, from a zone whose
+	 * DS RRset promised a usable one: still bogus (RFC 4035 5.2). */
+	return verdict(MXC_DNSSEC_BOGUS, why);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Denial of existence                                                      */
+
+enum proof {
+	PF_NONE,        /* nothing proven */
+	PF_NODATA,      /* the name exists without the type */
+	PF_NXDOMAIN,    /* the name does not exist (and no wildcard) */
+	PF_NO_DS,       /* a delegation without DS: insecure below */
+	PF_OPTOUT,      /* covered by an opt-out span: insecure below */
+	PF_ITERATIONS,  /* NSEC3 too expensive to check: insecure (RFC 9276) */
+	PF_UNSUPPORTED, /* NSEC3 hash we do not know: insecure */
+	PF_COVERED,     /* (wildcard answers) the query name is covered */
+};
+
+static bool has_type(const ldns_rr *nsec, ldns_rr_type t)
+{
+	ldns_rdf *bm = ldns_nsec_get_bitmap(nsec);
+
+	return bm && ldns_nsec_bitmap_covers_type(bm, t);
+}
+
+/* owner < name < next in canonical order, allowing the last record's wrap. */
+static bool nsec_covers(const ldns_rr *nsec, const ldns_rdf *name)
+{
+	const ldns_rdf *owner = ldns_rr_owner(nsec);
+	const ldns_rdf *next = ldns_rr_rdf(nsec, 0);
+
+	if (!next)
+		return false;
+	if (ldns_dname_compare(owner, next) < 0)
+		return ldns_dname_compare(owner, name) < 0 && ldns_dname_compare(name, next) < 0;
+	/* the last NSEC of the zone: its next name is the apex */
+	return ldns_dname_compare(owner, name) < 0 || ldns_dname_compare(name, next) < 0;
+}
+
+static enum proof nsec_proof(const ldns_rr_list *nsecs, const ldns_rdf *name, ldns_rr_type t)
+{
+	uint8_t nl = ldns_dname_label_count(name);
+	ldns_rdf *ce = NULL;
+	enum proof p = PF_NONE;
+	bool covered = false;
+
+	for (size_t i = 0; i < ldns_rr_list_rr_count(nsecs); i++) {
+		const ldns_rr *n = ldns_rr_list_rr(nsecs, i);
+
+		if (ldns_dname_compare(ldns_rr_owner(n), name) == 0) {
+			if (has_type(n, t) || has_type(n, LDNS_RR_TYPE_CNAME))
+				return PF_NONE;
+			if (t == LDNS_RR_TYPE_DS && has_type(n, LDNS_RR_TYPE_NS) &&
+			    !has_type(n, LDNS_RR_TYPE_SOA))
+				return PF_NO_DS;
+			return PF_NODATA;
+		}
+	}
+	for (size_t i = 0; i < ldns_rr_list_rr_count(nsecs); i++) {
+		const ldns_rr *n = ldns_rr_list_rr(nsecs, i);
+		const ldns_rdf *next = ldns_rr_rdf(n, 0);
+
+		if (!nsec_covers(n, name))
+			continue;
+		/* An empty non-terminal: the next name lies below it. */
+		if (next && ldns_dname_is_subdomain(next, name))
+			return PF_NODATA;
+		covered = true;
+		/* The closest encloser: the longest ancestor of name that is an
+		 * ancestor of (or equal to) one end of the covering span. */
+		for (uint8_t k = (uint8_t)(nl - 1); k > 0 && !ce; k--) {
+			ldns_rdf *a = ancestor(name, k);
+
+			if (a && (under_or_at(ldns_rr_owner(n), a) || (next && under_or_at(next, a))))
+				ce = a;
+			else
+				ldns_rdf_deep_free(a);
+		}
+		break;
+	}
+	if (!covered)
+		return PF_NONE;
+	if (!ce)
+		ce = ldns_dname_new_frm_str(".");
+	if (ce) {
+		ldns_rdf *star = ldns_dname_new_frm_str("*");
+		ldns_rdf *wc = star ? ldns_dname_cat_clone(star, ce) : NULL;
+
+		for (size_t i = 0; wc && i < ldns_rr_list_rr_count(nsecs); i++) {
+			const ldns_rr *n = ldns_rr_list_rr(nsecs, i);
+
+			if (nsec_covers(n, wc)) {
+				p = PF_NXDOMAIN;
+				break;
+			}
+			/* The wildcard exists without the type: a wildcard NODATA. */
+			if (ldns_dname_compare(ldns_rr_owner(n), wc) == 0 && !has_type(n, t) &&
+			    !has_type(n, LDNS_RR_TYPE_CNAME)) {
+				p = PF_NODATA;
+				break;
+			}
+		}
+		ldns_rdf_deep_free(star);
+		ldns_rdf_deep_free(wc);
+		ldns_rdf_deep_free(ce);
+	}
+	return p;
+}
+
+/* RFC 4648 base32hex, as NSEC3 owner labels use it; returns bytes or -1. */
+static int b32hex_decode(const uint8_t *in, size_t len, uint8_t *out, size_t max)
+{
+	unsigned acc = 0, bits = 0;
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		int c = in[i], d;
+
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'v')
+			d = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'V')
+			d = c - 'A' + 10;
+		else
+			return -1;
+		acc = (acc << 5) | (unsigned)d;
+		bits += 5;
+		if (bits >= 8) {
+			if (n >= max)
+				return -1;
+			out[n++] = (uint8_t)(acc >> (bits - 8));
+			bits -= 8;
+		}
+	}
+	return (int)n;
+}
+
+struct n3params {
+	uint8_t alg;
+	uint16_t iter;
+	uint8_t salt_len;
+	const uint8_t *salt;
+	const ldns_rdf *zone;  /* owner minus the hash label */
+};
+
+/* The iterated SHA-1 hash of @p name (RFC 5155 §5), 20 bytes. */
+static void n3_hash(const struct n3params *p, const ldns_rdf *name, uint8_t out[20])
+{
+	uint8_t buf[LDNS_MAX_DOMAINLEN + 1 + 255];
+	size_t len = ldns_rdf_size(name);
+
+	memcpy(buf, ldns_rdf_data(name), len);
+	for (size_t i = 0; i < len; i++)
+		if (buf[i] >= 'A' && buf[i] <= 'Z')
+			buf[i] = (uint8_t)(buf[i] - 'A' + 'a');
+	memcpy(buf + len, p->salt, p->salt_len);
+	SHA1(buf, len + p->salt_len, out);
+	for (unsigned k = 0; k < p->iter; k++) {
+		memcpy(buf, out, 20);
+		memcpy(buf + 20, p->salt, p->salt_len);
+		SHA1(buf, 20u + p->salt_len, out);
+	}
+}
+
+/* The owner hash and next hash of an NSEC3 record; false if malformed. */
+static bool n3_ends(const ldns_rr *n3, uint8_t own[20], uint8_t nxt[20])
+{
+	const ldns_rdf *o = ldns_rr_owner(n3);
+	const ldns_rdf *next = ldns_rr_rdf(n3, 4);
+	const uint8_t *d = ldns_rdf_data(o);
+
+	if (!next || ldns_rdf_size(next) != 21 || ldns_rdf_data(next)[0] != 20 ||
+	    ldns_rdf_size(o) < 1 || d[0] != 32)
+		return false;
+	if (b32hex_decode(d + 1, 32, own, 20) != 20)
+		return false;
+	memcpy(nxt, ldns_rdf_data(next) + 1, 20);
+	return true;
+}
+
+static bool n3_in_zone(const ldns_rr *n3, const struct n3params *p)
+{
+	ldns_rdf *z = ldns_dname_left_chop(ldns_rr_owner(n3));
+	bool ok = z && ldns_dname_compare(z, p->zone) == 0;
+
+	ldns_rdf_deep_free(z);
+	return ok;
+}
+
+static const ldns_rr *n3_match(const ldns_rr_list *l, const struct n3params *p,
+			       const ldns_rdf *name)
+{
+	uint8_t h[20], own[20], nxt[20];
+
+	n3_hash(p, name, h);
+	for (size_t i = 0; i < ldns_rr_list_rr_count(l); i++) {
+		const ldns_rr *n3 = ldns_rr_list_rr(l, i);
+
+		if (n3_in_zone(n3, p) && n3_ends(n3, own, nxt) && memcmp(own, h, 20) == 0)
+			return n3;
+	}
+	return NULL;
+}
+
+static const ldns_rr *n3_cover(const ldns_rr_list *l, const struct n3params *p,
+			       const ldns_rdf *name)
+{
+	uint8_t h[20], own[20], nxt[20];
+
+	n3_hash(p, name, h);
+	for (size_t i = 0; i < ldns_rr_list_rr_count(l); i++) {
+		const ldns_rr *n3 = ldns_rr_list_rr(l, i);
+		int a, b;
+
+		if (!n3_in_zone(n3, p) || !n3_ends(n3, own, nxt))
+			continue;
+		a = memcmp(own, h, 20);
+		b = memcmp(h, nxt, 20);
+		if (memcmp(own, nxt, 20) < 0 ? (a < 0 && b < 0) : (a < 0 || b < 0))
+			return n3;
+	}
+	return NULL;
+}
+
+/*
+ * NSEC3 proofs (RFC 5155 §8): a matching record for NODATA and for an
+ * insecure delegation; the closest encloser proof (a match for the
+ * encloser, a cover for the next closer name) plus a cover for the wildcard
+ * for NXDOMAIN; an opt-out cover of the next closer name for a delegation
+ * that may be unsigned.
+ */
+static enum proof nsec3_proof(const struct mxc_validator *v, const ldns_rr_list *l,
+			      const ldns_rdf *name, ldns_rr_type t, bool wildcard_only)
+{
+	const ldns_rr *first = ldns_rr_list_rr(l, 0);
+	struct n3params p;
+	ldns_rdf *zone, *salt;
+	enum proof res = PF_NONE;
+	uint8_t nl = ldns_dname_label_count(name);
+
+	if (!first)
+		return PF_NONE;
+	salt = ldns_rr_rdf(first, 3);
+	zone = ldns_dname_left_chop(ldns_rr_owner(first));
+	if (!zone || !salt || ldns_rdf_size(salt) < 1) {
+		ldns_rdf_deep_free(zone);
+		return PF_NONE;
+	}
+	p.alg = ldns_nsec3_algorithm(first);
+	p.iter = ldns_nsec3_iterations(first);
+	p.salt_len = ldns_rdf_data(salt)[0];
+	p.salt = ldns_rdf_data(salt) + 1;
+	p.zone = zone;
+	if (p.salt_len + 1u != ldns_rdf_size(salt))
+		goto out;
+	if (p.alg != 1) {
+		res = PF_UNSUPPORTED;
+		goto out;
+	}
+	if (p.iter > v->o.nsec3_max_iterations) {
+		res = PF_ITERATIONS;
+		goto out;
+	}
+	if (wildcard_only) {
+		/* name is the next closer name of a wildcard answer */
+		res = n3_cover(l, &p, name) ? PF_COVERED : PF_NONE;
+		goto out;
+	}
+	{
+		const ldns_rr *m = n3_match(l, &p, name);
+
+		if (m) {
+			if (has_type(m, t) || has_type(m, LDNS_RR_TYPE_CNAME))
+				res = PF_NONE;
+			else if (t == LDNS_RR_TYPE_DS && has_type(m, LDNS_RR_TYPE_NS) &&
+				 !has_type(m, LDNS_RR_TYPE_SOA))
+				res = PF_NO_DS;
+			else
+				res = PF_NODATA;
+			goto out;
+		}
+	}
+	for (uint8_t k = (uint8_t)(nl - 1); k >= ldns_dname_label_count(zone) && k > 0; k--) {
+		ldns_rdf *ce = ancestor(name, k);
+		ldns_rdf *nc = ancestor(name, (uint8_t)(k + 1));
+		const ldns_rr *cov;
+
+		if (!ce || !nc || !n3_match(l, &p, ce)) {
+			ldns_rdf_deep_free(ce);
+			ldns_rdf_deep_free(nc);
+			continue;
+		}
+		cov = n3_cover(l, &p, nc);
+		if (cov && ldns_nsec3_optout(cov)) {
+			/* An opt-out span may hide an unsigned delegation: for a DS
+			 * that proves an insecure one, and any other denial under it
+			 * is insecure too (RFC 5155 9.2). */
+			res = PF_OPTOUT;
+		} else if (cov) {
+			ldns_rdf *star = ldns_dname_new_frm_str("*");
+			ldns_rdf *wc = star ? ldns_dname_cat_clone(star, ce) : NULL;
+			const ldns_rr *wm = wc ? n3_match(l, &p, wc) : NULL;
+
+			if (wc && n3_cover(l, &p, wc))
+				res = PF_NXDOMAIN;
+			else if (wm && !has_type(wm, t) && !has_type(wm, LDNS_RR_TYPE_CNAME))
+				res = PF_NODATA;
+			ldns_rdf_deep_free(star);
+			ldns_rdf_deep_free(wc);
+		}
+		ldns_rdf_deep_free(ce);
+		ldns_rdf_deep_free(nc);
+		break;
+	}
+out:
+	ldns_rdf_deep_free(zone);
+	return res;
+}
+
+/* NSEC or NSEC3, whichever the records are. */
+static enum proof denial_proof(const struct mxc_validator *v, const ldns_rr_list *nsecs,
+			       const ldns_rdf *name, ldns_rr_type t)
+{
+	const ldns_rr *first = ldns_rr_list_rr(nsecs, 0);
+
+	if (!first)
+		return PF_NONE;
+	if (ldns_rr_get_type(first) == LDNS_RR_TYPE_NSEC3)
+		return nsec3_proof(v, nsecs, name, t, false);
+	return nsec_proof(nsecs, name, t);
+}
+
+/* Verify every NSEC/NSEC3 RRset of @p nsecs with the zone's keys. */
+static struct mxc_val_result verify_denial(struct mxc_validator *v, const ldns_rr_list *nsecs,
+					   const ldns_rr_list *sigs, const struct vzone *z)
+{
+	struct mxc_val_result res = verdict(MXC_DNSSEC_SECURE, MXC_DR_NONE);
+
+	for (size_t i = 0; i < ldns_rr_list_rr_count(nsecs) && i < MAX_DENIAL; i++) {
+		ldns_rr *n = ldns_rr_list_rr(nsecs, i);
+		ldns_rr_list *set = ldns_rr_list_new();
+		ldns_rr_list *s = sigs_for(sigs, ldns_rr_owner(n), ldns_rr_get_type(n));
+
+		if (!set || !s) {
+			ldns_rr_list_free(set);
+			ldns_rr_list_free(s);
+			return verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_MALFORMED);
+		}
+		ldns_rr_list_push_rr(set, n);
+		res = verify(v, set, s, z);
+		ldns_rr_list_free(set);
+		ldns_rr_list_free(s);
+		if (res.status != MXC_DNSSEC_SECURE)
+			break;
+	}
+	return res;
+}
+
+/* The NSEC/NSEC3 records and all RRSIGs of a section (new lists). */
+static void split_denial(const ldns_rr_list *sec, ldns_rr_list **nsecs, ldns_rr_list **sigs)
+{
+	*nsecs = ldns_rr_list_new();
+	*sigs = ldns_rr_list_new();
+	for (size_t i = 0; *nsecs && *sigs && i < ldns_rr_list_rr_count(sec); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(sec, i);
+		ldns_rr_type t = ldns_rr_get_type(rr);
+
+		if ((t == LDNS_RR_TYPE_NSEC || t == LDNS_RR_TYPE_NSEC3) &&
+		    ldns_rr_list_rr_count(*nsecs) < MAX_DENIAL)
+			ldns_rr_list_push_rr(*nsecs, ldns_rr_clone(rr));
+		else if (t == LDNS_RR_TYPE_RRSIG)
+			ldns_rr_list_push_rr(*sigs, ldns_rr_clone(rr));
+	}
+}
+
+/* The signer named by the first RRSIG over NSEC/NSEC3/SOA of a section. */
+static const ldns_rdf *denial_signer(const ldns_rr_list *sigs)
+{
+	for (size_t i = 0; i < ldns_rr_list_rr_count(sigs); i++) {
+		ldns_rr *s = ldns_rr_list_rr(sigs, i);
+		ldns_rdf *tc = ldns_rr_rrsig_typecovered(s);
+		ldns_rr_type t = tc ? ldns_rdf2rr_type(tc) : 0;
+
+		if (t == LDNS_RR_TYPE_NSEC || t == LDNS_RR_TYPE_NSEC3 || t == LDNS_RR_TYPE_SOA)
+			return ldns_rr_rrsig_signame(s);
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Zone evaluations                                                         */
+
+static void zone_eval(struct mxc_validator *v, const ldns_rdf *name, zone_fn fn, void *arg);
+
+static void zone_scratch_free(struct vzone *z)
+{
+	ldns_rr_list_deep_free(z->ds);
+	ldns_rr_list_deep_free(z->ds_sigs);
+	ldns_rr_list_deep_free(z->nsecs);
+	ldns_rr_list_deep_free(z->nsec_sigs);
+	z->ds = z->ds_sigs = z->nsecs = z->nsec_sigs = NULL;
+}
+
+static void zone_free(struct vzone *z)
+{
+	zone_scratch_free(z);
+	ldns_rr_list_deep_free(z->keys);
+	ldns_rdf_deep_free(z->name);
+	mxc_free(z->key);
+	mxc_free(z);
+}
+
+static void zone_evict(struct mxc_validator *v)
+{
+	struct lru *e = v->zlru.prev;
+
+	while (v->n_zones > v->o.cache_entries && e != &v->zlru) {
+		struct vzone *z = container(e, struct vzone, lru);
+
+		e = e->prev;
+		if (z->busy || z->waiters)
+			continue;
+		mxc_strmap_del(&v->zones, z->key);
+		lru_unlink(&z->lru);
+		v->n_zones--;
+		zone_free(z);
+	}
+}
+
+/* Record the verdict of @p z and tell everyone waiting on it. */
+static void zone_finish(struct vzone *z, struct mxc_val_result res, bool cut, uint32_t ttl)
+{
+	struct mxc_validator *v = z->v;
+	struct zwait *w = z->waiters;
+
+	if (res.status == MXC_DNSSEC_BOGUS && ttl > BOGUS_TTL)
+		ttl = BOGUS_TTL;
+	if (res.status == MXC_DNSSEC_INDETERMINATE)
+		ttl = INDET_TTL;
+	if (ttl > v->o.max_ttl)
+		ttl = v->o.max_ttl;
+	if (ttl < MIN_TTL)
+		ttl = MIN_TTL;
+	z->res = res;
+	z->cut = cut && res.status == MXC_DNSSEC_SECURE;
+	if (res.status != MXC_DNSSEC_SECURE) {
+		ldns_rr_list_deep_free(z->keys);
+		z->keys = NULL;
+	}
+	z->done = true;
+	z->expires_ms = mxc_now_ms() + (uint64_t)ttl * 1000;
+	zone_scratch_free(z);
+	z->waiters = NULL;
+	lru_unlink(&z->lru);
+	lru_push(&v->zlru, &z->lru);
+	z->busy++;
+	while (w) {
+		struct zwait *next = w->next;
+
+		w->fn(w->arg, z);
+		mxc_free(w);
+		w = next;
+	}
+	z->busy--;
+	zone_evict(v);
+}
+
+/* The anchor zone @p name falls under (deepest), or NULL. */
+static const ldns_rdf *anchor_of(const struct mxc_validator *v, const ldns_rdf *name)
+{
+	const ldns_rdf *best = NULL;
+
+	for (size_t i = 0; i < v->n_anchor_names; i++) {
+		const ldns_rdf *a = v->anchor_names[i];
+
+		if (under_or_at(name, a) &&
+		    (!best || ldns_dname_label_count(a) > ldns_dname_label_count(best)))
+			best = a;
+	}
+	return best;
+}
+
+static bool is_anchor(const struct mxc_validator *v, const ldns_rdf *name)
+{
+	for (size_t i = 0; i < v->n_anchor_names; i++)
+		if (ldns_dname_compare(v->anchor_names[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* Is an ancestor of @p name (below its anchor) known to be insecure? */
+static bool below_insecure(struct mxc_validator *v, const ldns_rdf *name, const ldns_rdf *anchor)
+{
+	uint8_t nl = ldns_dname_label_count(name);
+	uint8_t al = ldns_dname_label_count(anchor);
+	uint64_t now = mxc_now_ms();
+
+	for (uint8_t k = (uint8_t)(nl - 1); k > al; k--) {
+		ldns_rdf *a = ancestor(name, k);
+		char *key = a ? name_key(a) : NULL;
+		struct vzone *z = key ? mxc_strmap_get(&v->zones, key) : NULL;
+		bool hit = z && z->done && z->expires_ms > now &&
+			   z->res.status == MXC_DNSSEC_INSECURE;
+
+		mxc_free(key);
+		ldns_rdf_deep_free(a);
+		if (hit)
+			return true;
+	}
+	return false;
+}
+
+struct zq {
+	struct vzone *z;
+	uint16_t type;
+};
+
+static void on_zone_answer(void *arg, const struct mxc_dns_answer *a);
+
+static void zone_ask(struct vzone *z, uint16_t type)
+{
+	struct mxc_validator *v = z->v;
+	struct zq *q = mxc_malloc(sizeof(*q));
+	char *name = ldns_rdf2str(z->name);
+	int r = MXC_ENOMEM;
+
+	if (q && name) {
+		q->z = z;
+		q->type = type;
+		v->st.queries++;
+		r = mxc_resolver_query_flags(v->r, name, type, MXC_DNS_PRIORITY, on_zone_answer, q);
+	}
+	LDNS_FREE(name);
+	if (r) {
+		mxc_free(q);
+		zone_finish(z, verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_MALFORMED), false, 0);
+	}
+}
+
+/*
+ * The DNSKEY RRset of an anchor or of a zone with a usable DS RRset
+ * (z->ds): a key that matches a DS (or is an anchor key) must sign the RRset.
+ */
+static void on_dnskey(struct vzone *z, const ldns_pkt *pkt)
+{
+	struct mxc_validator *v = z->v;
+	ldns_rr_list *ans = ldns_pkt_answer(pkt);
+	ldns_rr_list *keys = ldns_rr_list_new();
+	ldns_rr_list *sep = ldns_rr_list_new();
+	ldns_rr_list *sigs = ldns_rr_list_new();
+	const ldns_rr_list *trust = z->ds ? z->ds : v->anchors;
+	struct vzone signer = { 0 };
+	struct mxc_val_result res;
+	uint32_t ttl;
+
+	if (!keys || !sep || !sigs) {
+		res = verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_MALFORMED);
+		goto out;
+	}
+	for (size_t i = 0; i < ldns_rr_list_rr_count(ans); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(ans, i);
+
+		if (ldns_dname_compare(ldns_rr_owner(rr), z->name) != 0)
+			continue;
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_DNSKEY &&
+		    ldns_rr_list_rr_count(keys) < MAX_KEYS)
+			ldns_rr_list_push_rr(keys, ldns_rr_clone(rr));
+		else if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_RRSIG)
+			ldns_rr_list_push_rr(sigs, ldns_rr_clone(rr));
+	}
+	if (!ldns_rr_list_rr_count(keys)) {
+		res = verdict(MXC_DNSSEC_BOGUS, MXC_DR_NO_DNSKEY);
+		goto out;
+	}
+	/* The keys the parent (or the anchor) vouches for. */
+	for (size_t i = 0; i < ldns_rr_list_rr_count(keys); i++) {
+		ldns_rr *k = ldns_rr_list_rr(keys, i);
+		uint16_t tag = ldns_calc_keytag(k);
+		ldns_rdf *kalg = ldns_rr_dnskey_algorithm(k);
+
+		for (size_t j = 0; j < ldns_rr_list_rr_count(trust); j++) {
+			ldns_rr *t = ldns_rr_list_rr(trust, j);
+			bool match = false;
+
+			if (ldns_dname_compare(ldns_rr_owner(t), z->name) != 0)
+				continue;
+			if (ldns_rr_get_type(t) == LDNS_RR_TYPE_DNSKEY) {
+				match = ldns_rr_compare(t, k) == 0 ||
+					(ldns_calc_keytag(t) == tag &&
+					 ldns_rdf_compare(ldns_rr_rdf(t, 3), ldns_rr_rdf(k, 3)) == 0);
+			} else if (ldns_rr_get_type(t) == LDNS_RR_TYPE_DS &&
+				   ldns_rdf2native_int16(ldns_rr_rdf(t, 0)) == tag && kalg &&
+				   ldns_rdf2native_int8(ldns_rr_rdf(t, 1)) ==
+					   ldns_rdf2native_int8(kalg)) {
+				ldns_rr *d = ldns_key_rr2ds(
+					k, (ldns_hash)ldns_rdf2native_int8(ldns_rr_rdf(t, 2)));
+
+				match = d && ldns_rr_compare_ds(d, t);
+				ldns_rr_free(d);
+			}
+			if (match) {
+				ldns_rr_list_push_rr(sep, k);
+				break;
+			}
+		}
+	}
+	if (!ldns_rr_list_rr_count(sep)) {
+		res = verdict(MXC_DNSSEC_BOGUS, MXC_DR_NO_MATCHING_DS);
+		goto out;
+	}
+	signer.name = z->name;
+	signer.keys = sep;
+	{
+		ldns_rr_list *ks = sigs_for(sigs, z->name, LDNS_RR_TYPE_DNSKEY);
+		ldns_rr_list *set = ldns_rr_list_clone(keys);
+
+		res = ks && set ? verify(v, set, ks, &signer) :
+				  verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_MALFORMED);
+		ldns_rr_list_free(ks);
+		ldns_rr_list_deep_free(set);
+	}
+	if (res.status == MXC_DNSSEC_SECURE) {
+		ttl = min_ttl(keys, z->ttl);
+		for (size_t i = 0; i < ldns_rr_list_rr_count(sigs); i++)
+			ttl = sig_ttl(v, ldns_rr_list_rr(sigs, i), ttl);
+		z->keys = keys;
+		keys = NULL;
+		ldns_rr_list_free(sep);
+		ldns_rr_list_deep_free(sigs);
+		zone_finish(z, res, true, ttl);
+		return;
+	}
+out:
+	ldns_rr_list_free(sep);
+	ldns_rr_list_deep_free(keys);
+	ldns_rr_list_deep_free(sigs);
+	zone_finish(z, res, false, z->ttl);
+}
+
+/* DS RRsets of algorithms or digests we cannot use count as absent (RFC 4035 5.2). */
+static size_t usable_ds(ldns_rr_list *ds)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ldns_rr_list_rr_count(ds); i++) {
+		ldns_rr *d = ldns_rr_list_rr(ds, i);
+		uint8_t alg = ldns_rdf2native_int8(ldns_rr_rdf(d, 1));
+		uint8_t dig = ldns_rdf2native_int8(ldns_rr_rdf(d, 2));
+
+		if (alg_usable(alg) && (dig == LDNS_SHA1 || dig == LDNS_SHA256 || dig == LDNS_SHA384))
+			n++;
+	}
+	return n;
+}
+
+/* The zone that signed z's DS RRset is known: check the DS, then ask DNSKEY. */
+static void ds_signer_ready(void *arg, struct vzone *p)
+{
+	struct vzone *z = arg;
+	struct mxc_val_result res;
+
+	if (p->res.status != MXC_DNSSEC_SECURE) {
+		zone_finish(z, p->res, false, z->ttl);
+		return;
+	}
+	if (!p->cut) {
+		zone_finish(z, verdict(MXC_DNSSEC_BOGUS, MXC_DR_SIGNER_NOT_ZONE), false, z->ttl);
+		return;
+	}
+	res = verify(z->v, z->ds, z->ds_sigs, p);
+	if (res.status != MXC_DNSSEC_SECURE) {
+		zone_finish(z, res, false, z->ttl);
+		return;
+	}
+	if (!usable_ds(z->ds)) {
+		zone_finish(z, verdict(MXC_DNSSEC_INSECURE, MXC_DR_UNSUPPORTED_ALG), false, z->ttl);
+		return;
+	}
+	zone_ask(z, LDNS_RR_TYPE_DNSKEY);
+}
+
+/* An unsigned DS answer: worth what the zone that gave it is worth. */
+static void ds_unsigned_ready(void *arg, struct vzone *p)
+{
+	struct vzone *z = arg;
+
+	if (p->res.status == MXC_DNSSEC_SECURE)
+		zone_finish(z, verdict(MXC_DNSSEC_BOGUS, MXC_DR_NO_RRSIG), false, z->ttl);
+	else
+		zone_finish(z, p->res, false, z->ttl);
+}
+
+/* A signed denial of z's DS: which of the proofs does it make? */
+static void ds_denial_ready(void *arg, struct vzone *p)
+{
+	struct vzone *z = arg;
+	struct mxc_val_result res;
+
+	if (p->res.status != MXC_DNSSEC_SECURE) {
+		zone_finish(z, p->res, false, z->ttl);
+		return;
+	}
+	if (!p->cut) {
+		zone_finish(z, verdict(MXC_DNSSEC_BOGUS, MXC_DR_SIGNER_NOT_ZONE), false, z->ttl);
+		return;
+	}
+	res = verify_denial(z->v, z->nsecs, z->nsec_sigs, p);
+	if (res.status != MXC_DNSSEC_SECURE) {
+		zone_finish(z, res, false, z->ttl);
+		return;
+	}
+	switch (denial_proof(z->v, z->nsecs, z->name, LDNS_RR_TYPE_DS)) {
+	case PF_NO_DS:
+	case PF_OPTOUT:
+		zone_finish(z, verdict(MXC_DNSSEC_INSECURE, MXC_DR_NO_DS), false, z->ttl);
+		break;
+	case PF_ITERATIONS:
+		zone_finish(z, verdict(MXC_DNSSEC_INSECURE, MXC_DR_NSEC3_ITERATIONS), false, z->ttl);
+		break;
+	case PF_UNSUPPORTED:
+		zone_finish(z, verdict(MXC_DNSSEC_INSECURE, MXC_DR_UNSUPPORTED_ALG), false, z->ttl);
+		break;
+	case PF_NODATA:
+	case PF_NXDOMAIN:
+		/* Not a delegation: the name lies inside the secure zone p. */
+		zone_finish(z, verdict(MXC_DNSSEC_SECURE, MXC_DR_NONE), false, z->ttl);
+		break;
+	default:
+		zone_finish(z, verdict(MXC_DNSSEC_BOGUS, MXC_DR_NSEC_PROOF_MISSING), false, z->ttl);
+		break;
+	}
+}
+
+/* The name one label up, or the SOA owner of @p pkt when that is higher. */
+static ldns_rdf *zone_above(const ldns_rdf *name, const ldns_pkt *pkt)
+{
+	ldns_rr_list *auth = ldns_pkt_authority(pkt);
+
+	for (size_t i = 0; i < ldns_rr_list_rr_count(auth); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(auth, i);
+
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA &&
+		    ldns_dname_is_subdomain(name, ldns_rr_owner(rr)))
+			return ldns_rdf_clone(ldns_rr_owner(rr));
+	}
+	return ldns_dname_left_chop(name);
+}
+
+static void on_ds(struct vzone *z, const ldns_pkt *pkt)
+{
+	struct mxc_validator *v = z->v;
+	ldns_rr_list *ans = ldns_pkt_answer(pkt);
+	const ldns_rdf *signer;
+	ldns_rdf *up;
+
+	z->ds = ldns_rr_list_new();
+	if (!z->ds) {
+		zone_finish(z, verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_MALFORMED), false, 0);
+		return;
+	}
+	for (size_t i = 0; i < ldns_rr_list_rr_count(ans); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(ans, i);
+
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_DS &&
+		    ldns_dname_compare(ldns_rr_owner(rr), z->name) == 0)
+			ldns_rr_list_push_rr(z->ds, ldns_rr_clone(rr));
+	}
+	z->ttl = min_ttl(z->ds, z->ttl);
+	if (ldns_rr_list_rr_count(z->ds)) {
+		z->ds_sigs = own(sigs_for(ans, z->name, LDNS_RR_TYPE_DS));
+		if (!z->ds_sigs) {
+			zone_finish(z, verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_MALFORMED), false, 0);
+			return;
+		}
+		signer = ldns_rr_list_rr_count(z->ds_sigs) ?
+			ldns_rr_rrsig_signame(ldns_rr_list_rr(z->ds_sigs, 0)) : NULL;
+		if (signer && ldns_dname_is_subdomain(z->name, signer)) {
+			zone_eval(v, signer, ds_signer_ready, z);
+			return;
+		}
+		up = zone_above(z->name, pkt);
+		if (!up) {
+			zone_finish(z, verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_MALFORMED), false, 0);
+			return;
+		}
+		zone_eval(v, up, ds_unsigned_ready, z);
+		ldns_rdf_deep_free(up);
+		return;
+	}
+	/* No DS: a denial, signed or not. */
+	split_denial(ldns_pkt_authority(pkt), &z->nsecs, &z->nsec_sigs);
+	if (!z->nsecs || !z->nsec_sigs) {
+		zone_finish(z, verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_MALFORMED), false, 0);
+		return;
+	}
+	z->ttl = min_ttl(ldns_pkt_authority(pkt), z->ttl);
+	signer = denial_signer(z->nsec_sigs);
+	if (signer && ldns_dname_is_subdomain(z->name, signer)) {
+		zone_eval(v, signer, ds_denial_ready, z);
+		return;
+	}
+	up = zone_above(z->name, pkt);
+	if (!up) {
+		zone_finish(z, verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_MALFORMED), false, 0);
+		return;
+	}
+	zone_eval(v, up, ds_unsigned_ready, z);
+	ldns_rdf_deep_free(up);
+}
+
+static void on_zone_answer(void *arg, const struct mxc_dns_answer *a)
+{
+	struct zq *q = arg;
+	struct vzone *z = q->z;
+	uint16_t type = q->type;
+	const ldns_pkt *pkt;
+
+	mxc_free(q);
+	if (a->status == MXC_DNS_CANCELED || z->v->closing) {
+		zone_finish(z, verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_TIMEOUT), false, 0);
+		return;
+	}
+	if (a->status != MXC_DNS_ANSWER) {
+		zone_finish(z, verdict(MXC_DNSSEC_INDETERMINATE,
+				       a->status == MXC_DNS_TIMEOUT ? MXC_DR_TIMEOUT : MXC_DR_MALFORMED),
+			    false, 0);
+		return;
+	}
+	if (a->rcode != LDNS_RCODE_NOERROR && a->rcode != LDNS_RCODE_NXDOMAIN) {
+		zone_finish(z, verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_SERVFAIL), false, 0);
+		return;
+	}
+	pkt = mxc_dns_answer_pkt(a);
+	if (!pkt) {
+		zone_finish(z, verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_MALFORMED), false, 0);
+		return;
+	}
+	if (type == LDNS_RR_TYPE_DNSKEY)
+		on_dnskey(z, pkt);
+	else
+		on_ds(z, pkt);
+}
+
+/* Start (or join, or answer from memory) the evaluation of @p name. */
+static void zone_eval(struct mxc_validator *v, const ldns_rdf *name, zone_fn fn, void *arg)
+{
+	char *key = name_key(name);
+	struct vzone *z = key ? mxc_strmap_get(&v->zones, key) : NULL;
+	const ldns_rdf *anchor;
+	struct zwait *w;
+
+	if (!key)
+		goto oom;
+	if (z && z->done && z->expires_ms > mxc_now_ms()) {
+		mxc_free(key);
+		v->st.zone_hits++;
+		lru_unlink(&z->lru);
+		lru_push(&v->zlru, &z->lru);
+		z->busy++;
+		fn(arg, z);
+		z->busy--;
+		return;
+	}
+	w = mxc_malloc(sizeof(*w));
+	if (!w)
+		goto oom;
+	w->fn = fn;
+	w->arg = arg;
+	if (z && !z->done) {
+		mxc_free(key);
+		w->next = z->waiters;
+		z->waiters = w;
+		v->st.zone_joined++;
+		return;
+	}
+	if (!z) {
+		z = mxc_calloc(1, sizeof(*z));
+		if (!z || !(z->name = ldns_rdf_clone(name))) {
+			mxc_free(z);
+			mxc_free(w);
+			goto oom;
+		}
+		z->key = key;
+		z->v = v;
+		lru_init(&z->lru);
+		if (mxc_strmap_put(&v->zones, z->key, z)) {
+			mxc_free(w);
+			zone_free(z);
+			return (void)fn(arg, NULL);
+		}
+		v->n_zones++;
+	} else {
+		/* Expired: evaluate again in place. */
+		mxc_free(key);
+		lru_unlink(&z->lru);
+		ldns_rr_list_deep_free(z->keys);
+		z->keys = NULL;
+		z->done = false;
+	}
+	lru_push(&v->zpending, &z->lru);
+	z->waiters = w;
+	w->next = NULL;
+	z->ttl = v->o.max_ttl;
+	v->st.zone_evals++;
+	anchor = anchor_of(v, name);
+	if (!anchor) {
+		zone_finish(z, verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_NO_TRUST_ANCHOR), false,
+			    v->o.max_ttl);
+		return;
+	}
+	if (is_anchor(v, name)) {
+		zone_ask(z, LDNS_RR_TYPE_DNSKEY);
+		return;
+	}
+	if (below_insecure(v, name, anchor)) {
+		zone_finish(z, verdict(MXC_DNSSEC_INSECURE, MXC_DR_NO_DS), false, v->o.max_ttl);
+		return;
+	}
+	zone_ask(z, LDNS_RR_TYPE_DS);
+	return;
+oom:
+	mxc_free(key);
+	fn(arg, NULL);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Checks                                                                   */
+
+static void check_merge(struct vcheck *c, struct mxc_val_result r)
+{
+	if (rank(r.status) > rank(c->res.status))
+		c->res = r;
+}
+
+static void task_free(struct vtask *t)
+{
+	ldns_rr_list_deep_free(t->rrset);
+	ldns_rr_list_deep_free(t->sigs);
+	ldns_rdf_deep_free(t->qname);
+	mxc_free(t);
+}
+
+static void check_done(struct vcheck *c)
+{
+	struct mxc_validator *v = c->v;
+	struct vtask *t = c->tasks;
+
+	if (--c->pending)
+		return;
+	lru_unlink(&c->link);
+	while (t) {
+		struct vtask *next = t->next;
+
+		task_free(t);
+		t = next;
+	}
+	if (c->res.status == MXC_DNSSEC_NONE)
+		c->res = verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_MALFORMED);
+	c->cb(c->arg, c->res);
+	ldns_pkt_free(c->pkt);
+	mxc_free(c);
+	(void)v;
+}
+
+/* The NSEC/NSEC3 records of the check's authority section, verified with z. */
+static enum proof authority_proof(struct vcheck *c, const struct vzone *z, const ldns_rdf *name,
+				  uint16_t type, bool wildcard_nc, struct mxc_val_result *res)
+{
+	ldns_rr_list *nsecs, *sigs;
+	enum proof p = PF_NONE;
+
+	split_denial(ldns_pkt_authority(c->pkt), &nsecs, &sigs);
+	if (!nsecs || !sigs) {
+		*res = verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_MALFORMED);
+	} else {
+		*res = verify_denial(c->v, nsecs, sigs, z);
+		if (res->status == MXC_DNSSEC_SECURE) {
+			const ldns_rr *first = ldns_rr_list_rr(nsecs, 0);
+
+			if (wildcard_nc && first && ldns_rr_get_type(first) == LDNS_RR_TYPE_NSEC3) {
+				p = nsec3_proof(c->v, nsecs, name, type, true);
+			} else if (wildcard_nc) {
+				for (size_t i = 0; i < ldns_rr_list_rr_count(nsecs); i++)
+					if (nsec_covers(ldns_rr_list_rr(nsecs, i), name))
+						p = PF_COVERED;
+			} else {
+				p = denial_proof(c->v, nsecs, name, type);
+			}
+		}
+	}
+	ldns_rr_list_deep_free(nsecs);
+	ldns_rr_list_deep_free(sigs);
+	return p;
+}
+
+static void signed_ready(void *arg, struct vzone *z)
+{
+	struct vtask *t = arg;
+	struct vcheck *c = t->c;
+	struct mxc_val_result res;
+
+	if (!z) {
+		check_merge(c, verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_MALFORMED));
+	} else if (z->res.status != MXC_DNSSEC_SECURE) {
+		check_merge(c, z->res);
+	} else if (!z->cut) {
+		check_merge(c, verdict(MXC_DNSSEC_BOGUS, MXC_DR_SIGNER_NOT_ZONE));
+	} else {
+		res = verify(c->v, t->rrset, t->sigs, z);
+		if (res.status == MXC_DNSSEC_SECURE && t->qname) {
+			/* A wildcard expansion: the query name must be proven absent. */
+			enum proof p = authority_proof(c, z, t->qname, t->qtype, true, &res);
+
+			if (res.status == MXC_DNSSEC_SECURE) {
+				if (p == PF_ITERATIONS || p == PF_UNSUPPORTED)
+					res = verdict(MXC_DNSSEC_INSECURE, p == PF_ITERATIONS ?
+						      MXC_DR_NSEC3_ITERATIONS : MXC_DR_UNSUPPORTED_ALG);
+				else if (p != PF_COVERED)
+					res = verdict(MXC_DNSSEC_BOGUS, MXC_DR_WILDCARD_PROOF_MISSING);
+			}
+		}
+		check_merge(c, res);
+	}
+	check_done(c);
+}
+
+static void unsigned_ready(void *arg, struct vzone *z)
+{
+	struct vtask *t = arg;
+	struct vcheck *c = t->c;
+
+	if (!z)
+		check_merge(c, verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_MALFORMED));
+	else if (z->res.status == MXC_DNSSEC_SECURE)
+		check_merge(c, verdict(MXC_DNSSEC_BOGUS, MXC_DR_NO_RRSIG));
+	else
+		check_merge(c, z->res);
+	check_done(c);
+}
+
+static void denial_ready(void *arg, struct vzone *z)
+{
+	struct vtask *t = arg;
+	struct vcheck *c = t->c;
+	struct mxc_val_result res;
+	enum proof p;
+
+	if (!z) {
+		check_merge(c, verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_MALFORMED));
+	} else if (z->res.status != MXC_DNSSEC_SECURE) {
+		check_merge(c, z->res);
+	} else if (!z->cut) {
+		check_merge(c, verdict(MXC_DNSSEC_BOGUS, MXC_DR_SIGNER_NOT_ZONE));
+	} else {
+		p = authority_proof(c, z, t->qname, t->qtype, false, &res);
+		if (res.status == MXC_DNSSEC_SECURE) {
+			bool nx = ldns_pkt_get_rcode(c->pkt) == LDNS_RCODE_NXDOMAIN;
+
+			if (p == PF_ITERATIONS)
+				res = verdict(MXC_DNSSEC_INSECURE, MXC_DR_NSEC3_ITERATIONS);
+			else if (p == PF_UNSUPPORTED)
+				res = verdict(MXC_DNSSEC_INSECURE, MXC_DR_UNSUPPORTED_ALG);
+			else if (p == PF_OPTOUT || p == PF_NO_DS)
+				res = verdict(MXC_DNSSEC_INSECURE, MXC_DR_NO_DS);
+			else if (!(nx ? p == PF_NXDOMAIN : (p == PF_NODATA || p == PF_NO_DS)))
+				res = verdict(MXC_DNSSEC_BOGUS, MXC_DR_NSEC_PROOF_MISSING);
+		}
+		check_merge(c, res);
+	}
+	check_done(c);
+}
+
+static struct vtask *task_new(struct vcheck *c, enum task_kind kind)
+{
+	struct vtask *t = mxc_calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->c = c;
+	t->kind = kind;
+	t->next = c->tasks;
+	c->tasks = t;
+	c->pending++;
+	return t;
+}
+
+/* Is @p owner's unsigned CNAME synthesised from a DNAME in @p ans? */
+static bool from_dname(const ldns_rr_list *ans, const ldns_rdf *owner)
+{
+	for (size_t i = 0; i < ldns_rr_list_rr_count(ans); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(ans, i);
+
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_DNAME &&
+		    ldns_dname_is_subdomain(owner, ldns_rr_owner(rr)))
+			return true;
+	}
+	return false;
+}
+
+/* Group the answer section into RRsets and start a task for each. */
+static int start_answer(struct vcheck *c, const ldns_rdf *qname, uint16_t qtype,
+			ldns_rdf **final_name, bool *have_final)
+{
+	ldns_rr_list *ans = ldns_pkt_answer(c->pkt);
+	size_t n = ldns_rr_list_rr_count(ans), sets = 0;
+	bool *used = n ? mxc_calloc(n, sizeof(bool)) : NULL;
+	ldns_rdf *sname = ldns_rdf_clone(qname);
+
+	if ((n && !used) || !sname) {
+		mxc_free(used);
+		ldns_rdf_deep_free(sname);
+		return MXC_ENOMEM;
+	}
+	*have_final = false;
+	for (size_t i = 0; i < n; i++) {
+		ldns_rr *rr = ldns_rr_list_rr(ans, i);
+		ldns_rr_type type = ldns_rr_get_type(rr);
+		ldns_rr_list *set, *sigs;
+		struct vtask *t;
+
+		if (used[i] || type == LDNS_RR_TYPE_RRSIG)
+			continue;
+		if (++sets > MAX_RRSETS) {
+			check_merge(c, verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_WORK_LIMIT));
+			break;
+		}
+		set = ldns_rr_list_new();
+		for (size_t j = i; set && j < n; j++) {
+			ldns_rr *o = ldns_rr_list_rr(ans, j);
+
+			if (!used[j] && ldns_rr_get_type(o) == type &&
+			    ldns_dname_compare(ldns_rr_owner(o), ldns_rr_owner(rr)) == 0) {
+				used[j] = true;
+				ldns_rr_list_push_rr(set, ldns_rr_clone(o));
+			}
+		}
+		sigs = set ? sigs_for(ans, ldns_rr_owner(rr), type) : NULL;
+		if (!set || !sigs) {
+			ldns_rr_list_deep_free(set);
+			ldns_rr_list_free(sigs);
+			mxc_free(used);
+			ldns_rdf_deep_free(sname);
+			return MXC_ENOMEM;
+		}
+		/* Follow the chain: the RRset at the current name. */
+		if (ldns_dname_compare(ldns_rr_owner(rr), sname) == 0) {
+			if (type == qtype)
+				*have_final = true;
+			else if (type == LDNS_RR_TYPE_CNAME && ldns_rr_rdf(rr, 0)) {
+				ldns_rdf_deep_free(sname);
+				sname = ldns_rdf_clone(ldns_rr_rdf(rr, 0));
+			}
+		}
+		if (type == LDNS_RR_TYPE_CNAME && !ldns_rr_list_rr_count(sigs) &&
+		    from_dname(ans, ldns_rr_owner(rr))) {
+			ldns_rr_list_deep_free(set);
+			ldns_rr_list_free(sigs);
+			continue;
+		}
+		t = task_new(c, ldns_rr_list_rr_count(sigs) ? T_SIGNED : T_UNSIGNED);
+		if (!t) {
+			ldns_rr_list_deep_free(set);
+			ldns_rr_list_free(sigs);
+			mxc_free(used);
+			ldns_rdf_deep_free(sname);
+			return MXC_ENOMEM;
+		}
+		t->rrset = set;
+		/* sigs_for borrowed the answer's records: own them. */
+		t->sigs = own(sigs);
+		if (!t->sigs) {
+			mxc_free(used);
+			ldns_rdf_deep_free(sname);
+			return MXC_ENOMEM;
+		}
+		if (t->kind == T_SIGNED) {
+			ldns_rr *s0 = ldns_rr_list_rr(sigs, 0);
+			ldns_rdf *lab = ldns_rr_rrsig_labels(s0);
+			uint8_t owner_labels = ldns_dname_label_count(ldns_rr_owner(rr));
+
+			if (ldns_dname_is_wildcard(ldns_rr_owner(rr)))
+				owner_labels--;
+			if (lab && ldns_rdf2native_int8(lab) < owner_labels) {
+				/* the next closer name of the wildcard expansion */
+				t->qname = ancestor(ldns_rr_owner(rr),
+						    (uint8_t)(ldns_rdf2native_int8(lab) + 1));
+				t->qtype = type;
+			}
+		}
+	}
+	mxc_free(used);
+	*final_name = sname;
+	return 0;
+}
+
+static void launch(struct vcheck *c)
+{
+	struct vtask *t;
+
+	for (t = c->tasks; t; t = t->next) {
+		switch (t->kind) {
+		case T_SIGNED: {
+			ldns_rdf *signer = ldns_rr_rrsig_signame(ldns_rr_list_rr(t->sigs, 0));
+			const ldns_rdf *owner = ldns_rr_owner(ldns_rr_list_rr(t->rrset, 0));
+
+			if (!signer || !under_or_at(owner, signer)) {
+				check_merge(c, verdict(MXC_DNSSEC_BOGUS, MXC_DR_BAD_SIGNATURE));
+				check_done(c);
+				break;
+			}
+			zone_eval(c->v, signer, signed_ready, t);
+			break;
+		}
+		case T_UNSIGNED:
+			zone_eval(c->v, ldns_rr_owner(ldns_rr_list_rr(t->rrset, 0)), unsigned_ready, t);
+			break;
+		case T_DENIAL: {
+			ldns_rr_list *nsecs, *sigs;
+			const ldns_rdf *signer;
+
+			split_denial(ldns_pkt_authority(c->pkt), &nsecs, &sigs);
+			signer = sigs ? denial_signer(sigs) : NULL;
+			if (signer && under_or_at(t->qname, signer)) {
+				zone_eval(c->v, signer, denial_ready, t);
+			} else {
+				/* Unsigned denial: judged by the zone that gave it. */
+				ldns_rdf *z = zone_above(t->qname, c->pkt);
+				ldns_rr_list *auth = ldns_pkt_authority(c->pkt);
+
+				for (size_t i = 0; i < ldns_rr_list_rr_count(auth); i++) {
+					ldns_rr *rr = ldns_rr_list_rr(auth, i);
+
+					if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA &&
+					    under_or_at(t->qname, ldns_rr_owner(rr))) {
+						ldns_rdf_deep_free(z);
+						z = ldns_rdf_clone(ldns_rr_owner(rr));
+					}
+				}
+				if (z)
+					zone_eval(c->v, z, unsigned_ready, t);
+				else
+					unsigned_ready(t, NULL);
+				ldns_rdf_deep_free(z);
+			}
+			ldns_rr_list_deep_free(nsecs);
+			ldns_rr_list_deep_free(sigs);
+			break;
+		}
+		}
+	}
+}
+
+int mxc_validator_check(struct mxc_validator *v, const uint8_t *wire, size_t len,
+			mxc_val_cb cb, void *arg)
+{
+	struct vcheck *c;
+	ldns_rr *q;
+	ldns_rdf *final = NULL;
+	bool have_final = false;
+	uint8_t rcode;
+	int r;
+
+	c = mxc_calloc(1, sizeof(*c));
+	if (!c)
+		return MXC_ENOMEM;
+	if (ldns_wire2pkt(&c->pkt, wire, len) != LDNS_STATUS_OK ||
+	    !(q = ldns_rr_list_rr(ldns_pkt_question(c->pkt), 0))) {
+		ldns_pkt_free(c->pkt);
+		mxc_free(c);
+		return MXC_EPARSE;
+	}
+	c->v = v;
+	c->cb = cb;
+	c->arg = arg;
+	c->pending = 1; /* held while the tasks are launched */
+	lru_init(&c->link);
+	lru_push(&v->checks, &c->link);
+	v->st.checks++;
+	rcode = ldns_pkt_get_rcode(c->pkt);
+	if (rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN) {
+		check_merge(c, verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_SERVFAIL));
+		check_done(c);
+		return 0;
+	}
+	r = start_answer(c, ldns_rr_owner(q), ldns_rr_get_type(q), &final, &have_final);
+	if (r) {
+		c->pending = 1; /* the tasks made so far are freed, never launched */
+		check_merge(c, verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_MALFORMED));
+		check_done(c);
+		return 0;
+	}
+	if (!have_final || rcode == LDNS_RCODE_NXDOMAIN) {
+		struct vtask *t = task_new(c, T_DENIAL);
+
+		if (t) {
+			t->qname = final;
+			t->qtype = ldns_rr_get_type(q);
+			final = NULL;
+		} else {
+			check_merge(c, verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_MALFORMED));
+		}
+	}
+	ldns_rdf_deep_free(final);
+	/* Nothing failed so far counts as secure until a task says otherwise. */
+	check_merge(c, verdict(MXC_DNSSEC_SECURE, MXC_DR_NONE));
+	launch(c);
+	check_done(c);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Set-up                                                                   */
+
+void mxc_validator_opts_default(struct mxc_validator_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->skew = 300;
+	o->nsec3_max_iterations = 150;
+	o->max_ttl = 86400;
+	o->cache_entries = 100000;
+}
+
+static int anchor_add_names(struct mxc_validator *v, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < ldns_rr_list_rr_count(v->anchors); i++) {
+		const ldns_rdf *o = ldns_rr_owner(ldns_rr_list_rr(v->anchors, i));
+
+		if (is_anchor(v, o))
+			continue;
+		if (v->n_anchor_names == sizeof(v->anchor_names) / sizeof(v->anchor_names[0])) {
+			snprintf(err, errlen, "too many trust anchor zones (at most %zu)",
+				 v->n_anchor_names);
+			return MXC_EFULL;
+		}
+		v->anchor_names[v->n_anchor_names] = ldns_rdf_clone(o);
+		if (!v->anchor_names[v->n_anchor_names])
+			return MXC_ENOMEM;
+		v->n_anchor_names++;
+	}
+	return 0;
+}
+
+int mxc_trust_anchor_load(const char *path, ldns_rr_list **out, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	ldns_rr_list *l;
+	ldns_rdf *origin = NULL, *prev = NULL;
+	uint32_t ttl = 3600;
+	int line = 0, r = 0;
+
+	*out = NULL;
+	if (!f) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return r;
+	}
+	l = ldns_rr_list_new();
+	if (!l) {
+		fclose(f);
+		return MXC_ENOMEM;
+	}
+	while (!feof(f)) {
+		ldns_rr *rr = NULL;
+		ldns_status st = ldns_rr_new_frm_fp_l(&rr, f, &ttl, &origin, &prev, &line);
+
+		if (st == LDNS_STATUS_SYNTAX_EMPTY || st == LDNS_STATUS_SYNTAX_TTL ||
+		    st == LDNS_STATUS_SYNTAX_ORIGIN || st == LDNS_STATUS_SYNTAX_INCLUDE)
+			continue;
+		if (st != LDNS_STATUS_OK) {
+			snprintf(err, errlen, "%s:%d: %s", path, line, ldns_get_errorstr_by_id(st));
+			r = MXC_EPARSE;
+			break;
+		}
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_DS &&
+		    ldns_rr_get_type(rr) != LDNS_RR_TYPE_DNSKEY) {
+			snprintf(err, errlen, "%s:%d: a trust anchor must be a DS or DNSKEY record",
+				 path, line);
+			ldns_rr_free(rr);
+			r = MXC_EPARSE;
+			break;
+		}
+		ldns_rr_list_push_rr(l, rr);
+	}
+	fclose(f);
+	ldns_rdf_deep_free(origin);
+	ldns_rdf_deep_free(prev);
+	if (!r && !ldns_rr_list_rr_count(l)) {
+		snprintf(err, errlen, "%s: no DS or DNSKEY records", path);
+		r = MXC_EPARSE;
+	}
+	if (r) {
+		ldns_rr_list_deep_free(l);
+		return r;
+	}
+	*out = l;
+	return 0;
+}
+
+int mxc_validator_new(struct mxc_resolver *r, const struct mxc_validator_opts *o,
+		      struct mxc_validator **out, char *err, size_t errlen)
+{
+	struct mxc_validator *v = mxc_calloc(1, sizeof(*v));
+	int rc = 0;
+
+	*out = NULL;
+	if (!v)
+		return MXC_ENOMEM;
+	v->r = r;
+	v->o = *o;
+	if (!v->o.max_ttl)
+		v->o.max_ttl = 86400;
+	mxc_strmap_init(&v->zones);
+	mxc_strmap_init(&v->seen);
+	lru_init(&v->zlru);
+	lru_init(&v->zpending);
+	lru_init(&v->slru);
+	lru_init(&v->checks);
+	if (o->anchor_file) {
+		rc = mxc_trust_anchor_load(o->anchor_file, &v->anchors, err, errlen);
+	} else {
+		v->anchors = ldns_rr_list_new();
+		for (size_t i = 0; !rc && v->anchors &&
+				   i < sizeof(root_anchors) / sizeof(root_anchors[0]);
+		     i++) {
+			ldns_rr *rr = NULL;
+
+			if (ldns_rr_new_frm_str(&rr, root_anchors[i], 0, NULL, NULL) !=
+			    LDNS_STATUS_OK)
+				rc = MXC_EPARSE;
+			else
+				ldns_rr_list_push_rr(v->anchors, rr);
+		}
+		if (!v->anchors)
+			rc = MXC_ENOMEM;
+	}
+	if (!rc)
+		rc = anchor_add_names(v, err, errlen);
+	if (rc) {
+		mxc_validator_free(v);
+		return rc;
+	}
+	*out = v;
+	return 0;
+}
+
+void mxc_validator_get_stats(const struct mxc_validator *v, struct mxc_validator_stats *st)
+{
+	*st = v->st;
+}
+
+void mxc_validator_free(struct mxc_validator *v)
+{
+	if (!v)
+		return;
+	v->closing = true;
+	/* Zones still waiting for an answer were finished by the resolver's
+	 * close (their callbacks ran with MXC_DNS_CANCELED), which the owner
+	 * does first; whatever is left is freed here. */
+	for (struct lru *head = &v->zlru; head; head = head == &v->zlru ? &v->zpending : NULL) {
+		while (head->next != head) {
+			struct vzone *z = container(head->next, struct vzone, lru);
+
+			lru_unlink(&z->lru);
+			zone_free(z);
+		}
+	}
+	while (v->slru.next != &v->slru) {
+		struct vseen *s = container(v->slru.next, struct vseen, lru);
+
+		lru_unlink(&s->lru);
+		mxc_free(s);
+	}
+	mxc_strmap_free(&v->zones);
+	mxc_strmap_free(&v->seen);
+	ldns_rr_list_deep_free(v->anchors);
+	for (size_t i = 0; i < v->n_anchor_names; i++)
+		ldns_rdf_deep_free(v->anchor_names[i]);
+	mxc_free(v);
+}
