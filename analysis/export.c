@@ -49,6 +49,7 @@
 #include "common/util.h"
 #include "probes/txtrec.h"
 #include "resolver/resolver.h"
+#include "resolver/validator.h"
 
 /* Rows can hold up to 1024 TLSA records of 64 KiB of hex: bound them well
  * above that, but bound them. */
@@ -514,6 +515,27 @@ static int txt_columns(struct exporter *ex, const struct mxc_domain_rec *d, cons
 	return r < 0 ? r : 0;
 }
 
+/* The stored answer of @p qtype (the first one), or NULL. */
+static const struct mxc_raw_answer *raw_of(const struct mxc_raw_answer *raw, uint32_t n,
+					   uint16_t qtype)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (raw[i].qtype == qtype)
+			return &raw[i];
+	return NULL;
+}
+
+/* The dnssec and reason columns of a judged answer; left empty if not judged. */
+static void dnssec_columns(const struct mxc_raw_answer *a, const char **status,
+			   const char **reason)
+{
+	if (!a || !a->dnssec)
+		return;
+	*status = mxc_dnssec_name((enum mxc_dnssec)a->dnssec);
+	if (a->dnssec != MXC_DNSSEC_SECURE && reason)
+		*reason = mxc_dnssec_reason_name((enum mxc_dnssec_reason)a->dnssec_reason);
+}
+
 static int domain_row(void *arg, const struct mxc_domain_rec *d)
 {
 	struct exporter *ex = arg;
@@ -535,6 +557,8 @@ static int domain_row(void *arg, const struct mxc_domain_rec *d)
 	val[DC_SCANNED_AT] = when;
 	val[DC_MX_STATUS] = mxc_mx_status_name((enum mxc_mx_status)d->mx_status);
 	val[DC_MX_HOSTS] = (const char *)ex->list.data;
+	dnssec_columns(raw_of(d->raw, d->n_raw, LDNS_RR_TYPE_MX), &val[DC_DNSSEC],
+		       &val[DC_DNSSEC_REASON]);
 	return write_row(ex, val);
 }
 
@@ -631,6 +655,7 @@ static int host_row(void *arg, const struct mxc_host_rec *h)
 	val[HC_MX_HOST] = h->host;
 	val[HC_PORT] = SMTP_PORT;
 	val[HC_TLSA_RECORDS] = (const char *)ex->list.data;
+	dnssec_columns(raw_of(h->raw, h->n_raw, LDNS_RR_TYPE_TLSA), &val[HC_TLSA_DNSSEC], NULL);
 	/* A host without addresses still gets its row, with no ip. */
 	if (h->n_addr == 0)
 		return write_row(ex, val);

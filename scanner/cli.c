@@ -76,6 +76,12 @@ static const char usage_scan[] =
 	"  --retries N         retries after a timeout (default 3)\n"
 	"  --max-mx N          MX hosts followed per domain (default 10, at most 32)\n"
 	"\n"
+	"DNSSEC:\n"
+	"  --trust-anchor FILE DS or DNSKEY records (presentation format) to validate\n"
+	"                      from (default: the root zone's KSKs, built in)\n"
+	"  --no-validate       do not validate: the dnssec columns stay empty (for\n"
+	"                      comparisons, and for users who trust their resolver)\n"
+	"\n"
 	"pipeline:\n"
 	"  --concurrency N     domains in flight (default 2000)\n"
 	"  --progress M        auto | bar | lines | none (default auto: a live bar on a\n"
@@ -84,7 +90,7 @@ static const char usage_scan[] =
 	"  -v, --verbose       debug messages\n"
 	"\n"
 	"not in this build yet (accepted, no effect, a warning says so):\n"
-	"  --trust-anchor FILE, --ca-file FILE, --smtp-port N, --https-port N,\n"
+	"  --ca-file FILE, --smtp-port N, --https-port N,\n"
 	"  --ehlo NAME, --per-ip-rate R, --blocklist FILE\n"
 	"  --probes LIST       only 'none' is available: the SMTP and HTTPS probes are\n"
 	"                      not in this build yet (default none)\n";
@@ -163,7 +169,8 @@ enum scan_opt {
 	OPT_BATCH,
 	OPT_PROGRESS,
 	OPT_PROBES,
-	OPT_LATER_TRUST_ANCHOR,
+	OPT_TRUST_ANCHOR,
+	OPT_NO_VALIDATE,
 	OPT_LATER_CA_FILE,
 	OPT_LATER_SMTP_PORT,
 	OPT_LATER_HTTPS_PORT,
@@ -177,23 +184,21 @@ enum scan_opt {
 static int later_option(int opt, const char *arg)
 {
 	static const char *const what[] = {
-		[OPT_LATER_TRUST_ANCHOR - OPT_LATER_TRUST_ANCHOR] =
-			"--trust-anchor: DNSSEC validation is not in this build yet",
-		[OPT_LATER_CA_FILE - OPT_LATER_TRUST_ANCHOR] =
+		[OPT_LATER_CA_FILE - OPT_LATER_CA_FILE] =
 			"--ca-file: the SMTP and HTTPS probes are not in this build yet",
-		[OPT_LATER_SMTP_PORT - OPT_LATER_TRUST_ANCHOR] =
+		[OPT_LATER_SMTP_PORT - OPT_LATER_CA_FILE] =
 			"--smtp-port: the SMTP probe is not in this build yet",
-		[OPT_LATER_HTTPS_PORT - OPT_LATER_TRUST_ANCHOR] =
+		[OPT_LATER_HTTPS_PORT - OPT_LATER_CA_FILE] =
 			"--https-port: the HTTPS probe is not in this build yet",
-		[OPT_LATER_EHLO - OPT_LATER_TRUST_ANCHOR] =
+		[OPT_LATER_EHLO - OPT_LATER_CA_FILE] =
 			"--ehlo: the SMTP probe is not in this build yet",
-		[OPT_LATER_PER_IP_RATE - OPT_LATER_TRUST_ANCHOR] =
+		[OPT_LATER_PER_IP_RATE - OPT_LATER_CA_FILE] =
 			"--per-ip-rate: no probe connects to mail hosts in this build yet",
-		[OPT_LATER_BLOCKLIST - OPT_LATER_TRUST_ANCHOR] =
+		[OPT_LATER_BLOCKLIST - OPT_LATER_CA_FILE] =
 			"--blocklist: no probe connects to mail hosts in this build yet",
 	};
 
-	mxc_log_warn("%s (option '%s' has no effect)", what[opt - OPT_LATER_TRUST_ANCHOR], arg);
+	mxc_log_warn("%s (option '%s' has no effect)", what[opt - OPT_LATER_CA_FILE], arg);
 	return 0;
 }
 
@@ -213,7 +218,8 @@ static int cmd_scan(int argc, char **argv)
 		{ "batch", required_argument, NULL, OPT_BATCH },
 		{ "progress", required_argument, NULL, OPT_PROGRESS },
 		{ "probes", required_argument, NULL, OPT_PROBES },
-		{ "trust-anchor", required_argument, NULL, OPT_LATER_TRUST_ANCHOR },
+		{ "trust-anchor", required_argument, NULL, OPT_TRUST_ANCHOR },
+		{ "no-validate", no_argument, NULL, OPT_NO_VALIDATE },
 		{ "ca-file", required_argument, NULL, OPT_LATER_CA_FILE },
 		{ "smtp-port", required_argument, NULL, OPT_LATER_SMTP_PORT },
 		{ "https-port", required_argument, NULL, OPT_LATER_HTTPS_PORT },
@@ -248,6 +254,8 @@ static int cmd_scan(int argc, char **argv)
 	o.progress = MXC_PROGRESS_AUTO;
 	o.progress_ms = 5000;
 	mxc_resolver_opts_default(&o.resolver);
+	mxc_validator_opts_default(&o.validator);
+	o.validate = true;
 	o.resolver.qps = 5000;
 	o.resolver.max_inflight = 2000;
 	o.resolver.timeout_ms = 1500;
@@ -341,7 +349,12 @@ static int cmd_scan(int argc, char **argv)
 				return MXC_EXIT_USAGE;
 			}
 			break;
-		case OPT_LATER_TRUST_ANCHOR:
+		case OPT_TRUST_ANCHOR:
+			o.validator.anchor_file = optarg;
+			break;
+		case OPT_NO_VALIDATE:
+			o.validate = false;
+			break;
 		case OPT_LATER_CA_FILE:
 		case OPT_LATER_SMTP_PORT:
 		case OPT_LATER_HTTPS_PORT:
@@ -381,8 +394,12 @@ static int cmd_scan(int argc, char **argv)
 			return MXC_EXIT_USAGE;
 		}
 	}
+	if (!o.validate && o.validator.anchor_file)
+		return usage_error("scan", "%s", "--trust-anchor and --no-validate contradict each other");
 	o.resolver.upstreams = ups;
 	o.resolver.n_upstreams = n_ups;
+	/* The validator judges what the resolver would have refused. */
+	o.resolver.checking_disabled = o.validate;
 	return mxc_scan_run(&o);
 }
 

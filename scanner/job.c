@@ -72,6 +72,7 @@ struct mxc_job {
 	unsigned pending;       /**< questions outstanding */
 	unsigned hosts_pending; /**< host jobs we wait for */
 	bool canceled;
+	bool in_cb;             /**< inside job_answer_cb: finishing waits for its end */
 	uint8_t mx_status;
 	uint32_t flags;
 	struct job_slot slots[Q__COUNT];
@@ -98,6 +99,7 @@ struct mxc_hostjob {
 	char name[MXC_NAME_MAX + 1];
 	unsigned pending;
 	bool canceled;
+	bool in_cb;             /**< inside hostjob_answer_cb */
 	struct host_slot slots[H__COUNT];
 	struct mxc_raw_answer raw[H__COUNT];
 	struct mxc_addr addrs[64]; /**< from the A and AAAA answers, in order */
@@ -146,6 +148,33 @@ static int raw_keep(struct mxc_raw_answer *raw, const char *qname, uint16_t qtyp
 		raw->wire_len = (uint32_t)a->wire_len;
 	}
 	return 0;
+}
+
+/*
+ * Start judging the answer @p a (kept in @p raw) with the scan's validator;
+ * *pending counts the verdict until @p cb has it (which may be at once).
+ * Without validation nothing happens; without an answer to judge the raw
+ * answer is marked indeterminate.
+ */
+static void raw_validate(struct mxc_scan *s, struct mxc_raw_answer *raw,
+			 const struct mxc_dns_answer *a, mxc_val_cb cb, void *arg,
+			 unsigned *pending)
+{
+	if (!s->validator)
+		return;
+	raw->dnssec = MXC_DNSSEC_INDETERMINATE;
+	raw->dnssec_reason = a->status == MXC_DNS_TIMEOUT ? MXC_DR_TIMEOUT : MXC_DR_MALFORMED;
+	if (a->status != MXC_DNS_ANSWER || !a->wire)
+		return;
+	++*pending;
+	if (mxc_validator_check(s->validator, a->wire, a->wire_len, cb, arg) != 0)
+		--*pending;
+}
+
+static void raw_verdict(struct mxc_raw_answer *raw, struct mxc_val_result res)
+{
+	raw->dnssec = (uint8_t)res.status;
+	raw->dnssec_reason = (uint8_t)res.reason;
 }
 
 static void raw_free(struct mxc_raw_answer *raw)
@@ -347,6 +376,16 @@ static void hostjob_finish(struct mxc_hostjob *hj)
 	hostjob_free(hj);
 }
 
+static void hostjob_val_cb(void *arg, struct mxc_val_result res)
+{
+	struct host_slot *slot = arg;
+	struct mxc_hostjob *hj = slot->hj;
+
+	raw_verdict(&hj->raw[slot->q], res);
+	if (--hj->pending == 0 && !hj->in_cb)
+		hostjob_finish(hj);
+}
+
 static void hostjob_answer_cb(void *arg, const struct mxc_dns_answer *a)
 {
 	struct host_slot *slot = arg;
@@ -358,12 +397,19 @@ static void hostjob_answer_cb(void *arg, const struct mxc_dns_answer *a)
 		concat_name("_25._tcp.", hj->name, tlsa);
 		qname = tlsa;
 	}
-	if (a->status == MXC_DNS_CANCELED)
+	hj->in_cb = true;
+	if (a->status == MXC_DNS_CANCELED) {
 		hj->canceled = true;
-	else if (raw_keep(&hj->raw[slot->q], qname, host_qtypes[slot->q], a))
+	} else if (raw_keep(&hj->raw[slot->q], qname, host_qtypes[slot->q], a)) {
 		mxc__scan_fail(hj->scan, MXC_ENOMEM, "keeping a host answer");
-	else if (slot->q != H_TLSA)
-		hostjob_take_addrs(hj, slot->q, a);
+	} else {
+		if (slot->q != H_TLSA)
+			hostjob_take_addrs(hj, slot->q, a);
+		/* DANE needs to know whether the TLSA and address records are
+		 * secure (RFC 7672 2.1, 2.2): every host answer is judged. */
+		raw_validate(hj->scan, &hj->raw[slot->q], a, hostjob_val_cb, slot, &hj->pending);
+	}
+	hj->in_cb = false;
 	if (--hj->pending == 0)
 		hostjob_finish(hj);
 }
@@ -678,6 +724,17 @@ static void job_host_done(struct mxc_job *j)
 	job_maybe_finish(j);
 }
 
+static void job_val_cb(void *arg, struct mxc_val_result res)
+{
+	struct job_slot *slot = arg;
+	struct mxc_job *j = slot->job;
+
+	raw_verdict(&j->raw[slot->q], res);
+	j->pending--;
+	if (!j->in_cb)
+		job_maybe_finish(j);
+}
+
 static void job_answer_cb(void *arg, const struct mxc_dns_answer *a)
 {
 	struct job_slot *slot = arg;
@@ -686,6 +743,7 @@ static void job_answer_cb(void *arg, const struct mxc_dns_answer *a)
 	int r = 0;
 
 	j->pending--;
+	j->in_cb = true;
 	if (a->status == MXC_DNS_CANCELED) {
 		j->canceled = true;
 	} else {
@@ -712,6 +770,11 @@ static void job_answer_cb(void *arg, const struct mxc_dns_answer *a)
 	}
 	if (slot->q == Q_MX && j->state == JOB_QUERY && !j->canceled)
 		job_set_state(j, JOB_HOSTS); /* MX settled without hosts */
+	/* The domain's dnssec column is the verdict on its MX answer (or on
+	 * the denial that there is none). */
+	if (r == 0 && !j->canceled && slot->q == Q_MX)
+		raw_validate(j->scan, &j->raw[Q_MX], a, job_val_cb, slot, &j->pending);
+	j->in_cb = false;
 	job_maybe_finish(j);
 }
 

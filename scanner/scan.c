@@ -123,6 +123,10 @@ static void close_resolver(struct mxc_scan *s)
 		return;
 	mxc_resolver_get_stats(s->resolver, &s->last_rstats);
 	s->last_rstats_valid = true;
+	if (s->validator) {
+		mxc_validator_get_stats(s->validator, &s->last_vstats);
+		s->last_vstats_valid = true;
+	}
 	mxc_resolver_close(s->resolver);
 	s->resolver = NULL;
 }
@@ -241,6 +245,13 @@ static int scan_open(struct mxc_scan *s)
 		mxc_log_error("cannot start the resolver: %s", mxc_strerror(r));
 		return 1;
 	}
+	if (o->validate) {
+		r = mxc_validator_new(s->resolver, &o->validator, &s->validator, err, sizeof(err));
+		if (r) {
+			mxc_log_error("trust anchor: %s", err[0] ? err : mxc_strerror(r));
+			return 2;
+		}
+	}
 	return 0;
 }
 
@@ -306,6 +317,8 @@ out:
 		close_resolver(&s);
 		uv_run(&loop, UV_RUN_DEFAULT);
 	}
+	mxc_validator_free(s.validator);
+	s.validator = NULL;
 	if (s.input)
 		mxc_input_close(s.input);
 	if (s.store) {

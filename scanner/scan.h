@@ -22,6 +22,7 @@
 
 #include "common/strmap.h"
 #include "resolver/resolver.h"
+#include "resolver/validator.h"
 #include "scanner/input.h"
 #include "store/store.h"
 
@@ -41,6 +42,8 @@ struct mxc_scan_opts {
 	enum mxc_input_format format;
 	struct mxc_shard shard;
 	struct mxc_resolver_opts resolver;
+	bool validate;           /**< judge DNSSEC (resolver/validator.h) */
+	struct mxc_validator_opts validator;
 	unsigned concurrency;    /**< domains in flight */
 	unsigned max_mx;         /**< MX hosts followed per domain */
 	unsigned batch_size;     /**< records per store transaction */
@@ -90,6 +93,7 @@ struct mxc_scan {
 	const struct mxc_scan_opts *opts;
 	uv_loop_t *loop;
 	struct mxc_resolver *resolver;
+	struct mxc_validator *validator; /**< NULL with --no-validate */
 	struct mxc_store *store;
 	struct mxc_input *input;
 	struct mxc_run_info run;
@@ -111,6 +115,8 @@ struct mxc_scan {
 	struct mxc_scan_stats stats;
 	struct mxc_resolver_stats last_rstats; /**< taken when the resolver closes */
 	bool last_rstats_valid;
+	struct mxc_validator_stats last_vstats;
+	bool last_vstats_valid;
 };
 
 /** Start a job for @p item (job.c). @return 0 or MXC_ENOMEM */

@@ -40,6 +40,7 @@ enum dom_tag {
 	DT_FLAGS = 6,      /* u32 */
 	DT_MX = 16,        /* per MX: u16 pref, host bytes */
 	DT_RAW = 17,       /* per answer: see raw answer layout */
+	DT_RAW_DNSSEC = 18, /* u8 status, u8 reason of the DT_RAW before it */
 };
 
 /** Tags of a host record. */
@@ -49,11 +50,14 @@ enum host_tag {
 	HT_RESOLVED_AT = 3, /* i64 */
 	HT_ADDR = 16,       /* per address: u8 family, 4 or 16 bytes */
 	HT_RAW = 17,        /* per answer: see raw answer layout */
+	HT_RAW_DNSSEC = 18, /* u8 status, u8 reason of the HT_RAW before it */
 };
 
 /*
  * Raw answer layout inside its field: u16 qtype, u8 status, u8 rcode,
  * u8 qname length, qname bytes, then the wire message (the rest of the field).
+ * The answer's DNSSEC verdict, when it was judged, follows as a field of its
+ * own (DT_RAW_DNSSEC), so that readers older than the validator skip it.
  */
 #define RAW_HDR 5u
 #define FIELD_HDR 5u
@@ -165,6 +169,16 @@ static int put_raw(struct mxc_buf *out, uint8_t tag, const struct mxc_raw_answer
 		r = mxc_buf_append(out, a->qname, qn);
 	if (!r)
 		r = mxc_buf_append(out, a->wire, wl);
+	if (!r && a->dnssec) {
+		/* DT_RAW_DNSSEC and HT_RAW_DNSSEC share the number. */
+		r = mxc_buf_append_u8(out, DT_RAW_DNSSEC);
+		if (!r)
+			r = mxc_buf_append_u32(out, 2);
+		if (!r)
+			r = mxc_buf_append_u8(out, a->dnssec);
+		if (!r)
+			r = mxc_buf_append_u8(out, a->dnssec_reason);
+	}
 	return r;
 }
 
@@ -382,6 +396,8 @@ static void take_raw(struct mxc_raw_answer *a, char **pos, const uint8_t *v, siz
 	a->qname = take_str(pos, v + RAW_HDR, qn);
 	a->wire_len = (uint32_t)wl;
 	a->wire = NULL;
+	a->dnssec = 0;
+	a->dnssec_reason = 0;
 	if (wl) {
 		a->wire = (uint8_t *)*pos;
 		memcpy(a->wire, v + RAW_HDR + qn, wl);
@@ -494,6 +510,10 @@ static int dom_field(struct dom_scan *sc, uint8_t tag, const uint8_t *v, size_t 
 		r = check_raw(v, n, &sc->bytes);
 		sc->n_raw++;
 		break;
+	case DT_RAW_DNSSEC:
+		if (n != 2 || !sc->n_raw)
+			return MXC_ECORRUPT;
+		break;
 	default:
 		break; /* a field from a newer writer: skipped */
 	}
@@ -555,6 +575,9 @@ int mxc_domain_rec_decode(const uint8_t *data, size_t len, struct mxc_domain_rec
 			nmx++;
 		} else if (tag == DT_RAW) {
 			take_raw(&rec->raw[nraw++], &pos, v, n);
+		} else if (tag == DT_RAW_DNSSEC) {
+			rec->raw[nraw - 1].dnssec = v[0];
+			rec->raw[nraw - 1].dnssec_reason = v[1];
 		}
 	}
 	mxc_require(pos == (char *)rec + size);
@@ -609,6 +632,10 @@ static int host_field(struct host_scan *sc, uint8_t tag, const uint8_t *v, size_
 			return MXC_ECORRUPT;
 		r = check_raw(v, n, &sc->bytes);
 		sc->n_raw++;
+		break;
+	case HT_RAW_DNSSEC:
+		if (n != 2 || !sc->n_raw)
+			return MXC_ECORRUPT;
 		break;
 	default:
 		break;
@@ -668,6 +695,9 @@ int mxc_host_rec_decode(const uint8_t *data, size_t len, struct mxc_host_rec **o
 			naddr++;
 		} else if (tag == HT_RAW) {
 			take_raw(&rec->raw[nraw++], &pos, v, n);
+		} else if (tag == HT_RAW_DNSSEC) {
+			rec->raw[nraw - 1].dnssec = v[0];
+			rec->raw[nraw - 1].dnssec_reason = v[1];
 		}
 	}
 	mxc_require(pos == (char *)rec + size);
@@ -688,6 +718,7 @@ static bool raw_eq(const struct mxc_raw_answer *a, const struct mxc_raw_answer *
 	uint32_t la = a->wire ? a->wire_len : 0, lb = b->wire ? b->wire_len : 0;
 
 	return a->qtype == b->qtype && a->status == b->status && a->rcode == b->rcode &&
+	       a->dnssec == b->dnssec && a->dnssec_reason == b->dnssec_reason &&
 	       str_eq(a->qname, b->qname) && la == lb &&
 	       (la == 0 || memcmp(a->wire, b->wire, la) == 0);
 }

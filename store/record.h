@@ -72,6 +72,8 @@ struct mxc_raw_answer {
 	uint8_t rcode;
 	uint8_t *wire;     /**< response in wire format (may be NULL, len 0) */
 	uint32_t wire_len;
+	uint8_t dnssec;        /**< enum mxc_dnssec (resolver/validator.h); 0 = not judged */
+	uint8_t dnssec_reason; /**< enum mxc_dnssec_reason */
 };
 
 /** Domain record flags. */

@@ -153,7 +153,7 @@ static void fill_store(const char *dir)
 	size_t len;
 
 	/* An A answer that is not TLSA (ignored), the TLSA one, and another. */
-	h1_raw[0] = (struct mxc_raw_answer){ "mx1.b.example", 1, 0, 0, garbage, 5 };
+	h1_raw[0] = (struct mxc_raw_answer){ .qname = "mx1.b.example", .qtype = 1, .wire = garbage, .wire_len = 5 };
 	h1_raw[1].qname = "_25._tcp.mx1.b.example";
 	h1_raw[1].qtype = 52;
 	h1_raw[1].wire = tlsa_wire(rrs, 2, &len);
@@ -163,7 +163,7 @@ static void fill_store(const char *dir)
 	h1_raw[2].wire = tlsa_wire(rrs, 0, &len); /* NODATA */
 	h1_raw[2].wire_len = (uint32_t)len;
 	/* A TLSA "answer" that is not a DNS message. */
-	h2_raw[0] = (struct mxc_raw_answer){ "_25._tcp.mx2.b.example", 52, 0, 0, garbage, 5 };
+	h2_raw[0] = (struct mxc_raw_answer){ .qname = "_25._tcp.mx2.b.example", .qtype = 52, .wire = garbage, .wire_len = 5 };
 
 	assert_int_equal(mxc_store_open(dir, MXC_STORE_CREATE, 100, &s, err, sizeof(err)), 0);
 	/* Out of key order on purpose. */

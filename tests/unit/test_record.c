@@ -33,9 +33,9 @@ static struct mxc_mx sample_mx[] = {
 };
 
 static struct mxc_raw_answer sample_raw[] = {
-	{ "example.org", 15, 1, 0, wire_a, sizeof(wire_a) },
-	{ "_mta-sts.example.org", 16, 2, 3, wire_b, sizeof(wire_b) },
-	{ "", 48, 0, 0, NULL, 0 }, /* root DNSKEY, no wire kept */
+	{ "example.org", 15, 1, 0, wire_a, sizeof(wire_a), 3, 7 }, /* judged: bogus, a reason */
+	{ "_mta-sts.example.org", 16, 2, 3, wire_b, sizeof(wire_b), 0, 0 },
+	{ "", 48, 0, 0, NULL, 0, 0, 0 }, /* root DNSKEY, no wire kept */
 };
 
 static struct mxc_domain_rec sample_domain(void)
@@ -166,6 +166,8 @@ static void test_domain_round_trip(void **state)
 		assert_int_equal(out->raw[i].status, sample_raw[i].status);
 		assert_int_equal(out->raw[i].rcode, sample_raw[i].rcode);
 		assert_int_equal(out->raw[i].wire_len, sample_raw[i].wire_len);
+		assert_int_equal(out->raw[i].dnssec, sample_raw[i].dnssec);
+		assert_int_equal(out->raw[i].dnssec_reason, sample_raw[i].dnssec_reason);
 		if (sample_raw[i].wire_len)
 			assert_memory_equal(out->raw[i].wire, sample_raw[i].wire,
 					    sample_raw[i].wire_len);
