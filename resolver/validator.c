@@ -136,7 +136,8 @@ struct vseen {
 };
 
 struct mxc_validator {
-	struct mxc_resolver *r;
+	mxc_val_query_fn query;
+	void *query_ctx;
 	struct mxc_validator_opts o;
 	ldns_rr_list *anchors;    /* DS and/or DNSKEY records */
 	ldns_rdf *anchor_names[8];
@@ -1010,7 +1011,7 @@ static void zone_ask(struct vzone *z, uint16_t type)
 		q->z = z;
 		q->type = type;
 		v->st.queries++;
-		r = mxc_resolver_query_flags(v->r, name, type, MXC_DNS_PRIORITY, on_zone_answer, q);
+		r = v->query(v->query_ctx, name, type, MXC_DNS_PRIORITY, on_zone_answer, q);
 	}
 	LDNS_FREE(name);
 	if (r) {
@@ -1296,6 +1297,7 @@ static void on_zone_answer(void *arg, const struct mxc_dns_answer *a)
 	struct vzone *z = q->z;
 	uint16_t type = q->type;
 	const ldns_pkt *pkt;
+	ldns_pkt *own = NULL;
 
 	mxc_free(q);
 	if (a->status == MXC_DNS_CANCELED || z->v->closing) {
@@ -1313,7 +1315,13 @@ static void on_zone_answer(void *arg, const struct mxc_dns_answer *a)
 		return;
 	}
 	pkt = mxc_dns_answer_pkt(a);
+	/* An answer that did not come through the resolver (tests, fuzzing)
+	 * has no shared parse: make our own. */
+	if (!pkt && !a->lazy && a->wire &&
+	    ldns_wire2pkt(&own, a->wire, a->wire_len) == LDNS_STATUS_OK)
+		pkt = own;
 	if (!pkt) {
+		ldns_pkt_free(own);
 		zone_finish(z, verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_MALFORMED), false, 0);
 		return;
 	}
@@ -1321,6 +1329,7 @@ static void on_zone_answer(void *arg, const struct mxc_dns_answer *a)
 		on_dnskey(z, pkt);
 	else
 		on_ds(z, pkt);
+	ldns_pkt_free(own);
 }
 
 /* Start (or join, or answer from memory) the evaluation of @p name. */
@@ -1878,6 +1887,18 @@ int mxc_trust_anchor_load(const char *path, ldns_rr_list **out, char *err, size_
 	return 0;
 }
 
+static int resolver_query(void *ctx, const char *name, uint16_t type, unsigned flags,
+			  mxc_dns_cb cb, void *arg)
+{
+	return mxc_resolver_query_flags(ctx, name, type, flags, cb, arg);
+}
+
+void mxc_validator_set_query(struct mxc_validator *v, mxc_val_query_fn fn, void *ctx)
+{
+	v->query = fn;
+	v->query_ctx = ctx;
+}
+
 int mxc_validator_new(struct mxc_resolver *r, const struct mxc_validator_opts *o,
 		      struct mxc_validator **out, char *err, size_t errlen)
 {
@@ -1887,8 +1908,10 @@ int mxc_validator_new(struct mxc_resolver *r, const struct mxc_validator_opts *o
 	*out = NULL;
 	if (!v)
 		return MXC_ENOMEM;
-	v->r = r;
+	v->query = resolver_query;
+	v->query_ctx = r;
 	v->o = *o;
+	v->o.anchors = NULL;
 	if (!v->o.max_ttl)
 		v->o.max_ttl = 86400;
 	mxc_strmap_init(&v->zones);
@@ -1897,7 +1920,13 @@ int mxc_validator_new(struct mxc_resolver *r, const struct mxc_validator_opts *o
 	lru_init(&v->zpending);
 	lru_init(&v->slru);
 	lru_init(&v->checks);
-	if (o->anchor_file) {
+	if (o->anchors) {
+		v->anchors = ldns_rr_list_clone(o->anchors);
+		if (!v->anchors || !ldns_rr_list_rr_count(v->anchors)) {
+			snprintf(err, errlen, "no trust anchors given");
+			rc = v->anchors ? MXC_EPARSE : MXC_ENOMEM;
+		}
+	} else if (o->anchor_file) {
 		rc = mxc_trust_anchor_load(o->anchor_file, &v->anchors, err, errlen);
 	} else {
 		v->anchors = ldns_rr_list_new();

@@ -77,6 +77,8 @@ typedef void (*mxc_val_cb)(void *arg, struct mxc_val_result res);
 struct mxc_validator_opts {
 	/** DS or DNSKEY records in presentation format; NULL = the root KSKs. */
 	const char *anchor_file;
+	/** Or the anchors themselves (copied); takes precedence over anchor_file. */
+	const ldns_rr_list *anchors;
 	/** Validation time (Unix seconds); 0 = the wall clock at each check. */
 	int64_t now;
 	/** Tolerated clock skew on signature validity windows, seconds. */
@@ -121,6 +123,17 @@ int mxc_validator_new(struct mxc_resolver *r, const struct mxc_validator_opts *o
  */
 int mxc_validator_check(struct mxc_validator *v, const uint8_t *wire, size_t len,
 			mxc_val_cb cb, void *arg);
+
+/**
+ * How the validator asks its DS and DNSKEY questions: the resolver's
+ * mxc_resolver_query_flags() by default. Tests and the fuzz target answer
+ * from memory instead (the callback may then run before the call returns).
+ */
+typedef int (*mxc_val_query_fn)(void *ctx, const char *name, uint16_t type, unsigned flags,
+				mxc_dns_cb cb, void *arg);
+
+/** Replace the way questions are asked (see mxc_val_query_fn). */
+void mxc_validator_set_query(struct mxc_validator *v, mxc_val_query_fn fn, void *ctx);
 
 void mxc_validator_get_stats(const struct mxc_validator *v, struct mxc_validator_stats *st);
 
