@@ -252,7 +252,8 @@ static enum host_dane host_dane_state(const struct mxc_host_facts *h, size_t usa
 	case MXC_TLSA_INSECURE:
 		return HD_INSECURE;
 	case MXC_TLSA_SECURE:
-		if (h->addr_dnssec == MXC_DNSSEC_INSECURE || h->addr_dnssec == MXC_DNSSEC_INDETERMINATE)
+		if (h->addr_dnssec == MXC_DNSSEC_INSECURE ||
+		    h->addr_dnssec == MXC_DNSSEC_INDETERMINATE)
 			return HD_INSECURE;
 		return usable ? HD_USABLE : HD_UNUSABLE;
 	default:
@@ -436,7 +437,8 @@ static void judge_host(const struct mxc_domain_facts *f, const struct domain_vie
 		t->tls++;
 		if (host_pkix_valid(h))
 			t->pkix_valid++;
-		if (tls_version_known(h->tls_version) && (!t->tls_min || h->tls_version < t->tls_min))
+		if (tls_version_known(h->tls_version) &&
+		    (!t->tls_min || h->tls_version < t->tls_min))
 			t->tls_min = h->tls_version;
 		/* RFC 7672 3.1.1: a DANE-EE match binds the key, not the
 		 * name or the dates; the certificate's own fields are then
@@ -655,7 +657,8 @@ int mxc_classify(const struct mxc_domain_facts *f, struct mxc_verdicts *out)
 	/* RFC 8461 3.1, 5: only one valid record plus a valid policy is a
 	 * policy; mode "none" is a policy that asks nothing. */
 	d.sts_in_force = f->sts_txt == MXC_TXTREC_VALID && f->sts_policy == MXC_STS_POLICY_OK &&
-			 (f->sts_mode == MXC_STS_MODE_ENFORCE || f->sts_mode == MXC_STS_MODE_TESTING);
+			 (f->sts_mode == MXC_STS_MODE_ENFORCE ||
+			  f->sts_mode == MXC_STS_MODE_TESTING);
 	d.sts_enforce = d.sts_in_force && f->sts_mode == MXC_STS_MODE_ENFORCE;
 
 	out->dnssec = mxc_dnssec_name(f->dnssec);

@@ -182,7 +182,7 @@ struct mxc_domain_facts {
 /** The issue codes, in the byte order of their names (the export's order). */
 #define MXC_ISSUE_MAP(XX)                                                       \
 	XX(CERTIFICATE_EXPIRED, "certificate-expired", true,                    \
-	   "an MX under an MTA-STS policy presents an expired certificate",              \
+	   "an MX under an MTA-STS policy presents an expired certificate",     \
 	   "RFC 8460 4.3.1")                                                    \
 	XX(CERTIFICATE_HOST_MISMATCH, "certificate-host-mismatch", true,        \
 	   "an MX under an MTA-STS policy presents a certificate not valid "    \
@@ -223,7 +223,7 @@ struct mxc_domain_facts {
 	   "an MX presents a certificate not valid for its name",               \
 	   "RFC 6125 6")                                                        \
 	XX(NULL_MX_WITH_OTHER_MX, "null-mx-with-other-mx", false,               \
-	   "a null MX is published beside other MX records", "RFC 7505 3")     \
+	   "a null MX is published beside other MX records", "RFC 7505 3")      \
 	XX(SINGLE_TLSA_NO_ROLLOVER, "single-tlsa-no-rollover", false,           \
 	   "the TLSA RRset has no rollover scheme (two 3 x x, or 3 x x and "    \
 	   "2 x x)", "RFC 7671 8.1, Internet.nl")                               \
@@ -251,7 +251,7 @@ struct mxc_domain_facts {
 	   "as unusable", "RFC 7672 3.1.3")                                     \
 	XX(TLSA_WITHOUT_DNSSEC, "tlsa-without-dnssec", false,                   \
 	   "TLSA records that are not DNSSEC-secure (or sit behind an "         \
-	   "insecure address): they protect nothing", "RFC 7672 2.2")          \
+	   "insecure address): they protect nothing", "RFC 7672 2.2")           \
 	XX(VALIDATION_FAILURE, "validation-failure", true,                      \
 	   "another failure under a policy: MX not covered by the MTA-STS "     \
 	   "policy, or the TLS handshake fails", "RFC 8460 4.3.1")
@@ -346,13 +346,51 @@ int mxc_issue_parse(const char *code, size_t len, enum mxc_issue *out);
  */
 int mxc_classify_issues_write(const struct mxc_verdicts *v, char *buf, size_t size, size_t *len);
 
-/** Export names of the fact enums, for logs and the hosts export. */
-const char *mxc_mx_status_name(enum mxc_mx_status s);   /**< "" for unknown */
-const char *mxc_dnssec_name(enum mxc_dnssec s);         /**< "" for unknown */
-const char *mxc_tlsa_status_name(enum mxc_tlsa_status s); /**< "" for unknown */
-const char *mxc_host_status_name(enum mxc_host_status s); /**< "" when not probed */
-const char *mxc_dane_result_name(enum mxc_dane_result r); /**< "" for unknown */
+/**
+ * Export name of an MX status ("ok", "null-mx", "implicit", ...).
+ * @param s a status
+ * @return static string; "" for unknown, "?" for a value out of range
+ */
+const char *mxc_mx_status_name(enum mxc_mx_status s);
+
+/**
+ * Export name of a DNSSEC status ("secure", "insecure", "bogus",
+ * "indeterminate").
+ * @param s a status
+ * @return static string; "" for unknown, "?" for a value out of range
+ */
+const char *mxc_dnssec_name(enum mxc_dnssec s);
+
+/**
+ * Export name of a TLSA RRset state ("none", "secure", "insecure", "bogus").
+ * @param s a state
+ * @return static string; "" for unknown, "?" for a value out of range
+ */
+const char *mxc_tlsa_status_name(enum mxc_tlsa_status s);
+
+/**
+ * Export name of a host status ("ok", "connect-failed", ..., and
+ * "no-address" for a name without an address).
+ * @param s a status
+ * @return static string; "" when not probed, "?" for a value out of range
+ */
+const char *mxc_host_status_name(enum mxc_host_status s);
+
+/**
+ * Export name of a DANE result ("match-ee", "match-ta", "mismatch", "none",
+ * "not-dnssec").
+ * @param r a result
+ * @return static string; "" for unknown, "?" for a value out of range
+ */
+const char *mxc_dane_result_name(enum mxc_dane_result r);
+
+/**
+ * Export name of a policy state ("ok", "fetch-error", "invalid", "n-a").
+ * @param s a state
+ * @return static string; "?" for a value out of range
+ */
 const char *mxc_sts_policy_state_name(enum mxc_sts_policy_state s);
+
 /**
  * Export name of a fetch error ("connect", "tls-pkix", "http-404", ...).
  * @param e the error kind

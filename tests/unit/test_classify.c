@@ -422,7 +422,8 @@ static void c_mx_bogus(struct fx *x)
 {
 	two(x);
 	x->f.dnssec = MXC_DNSSEC_BOGUS;
-	x->f.dnssec_reason = "signature-expired-long-reason-that-is-cut-at-sixty-three-bytes-exactly-here";
+	x->f.dnssec_reason = "signature-expired-long-reason-that-is-cut-at-sixty-three-bytes-"
+			     "exactly-here";
 }
 
 static void c_tlsa_unknown(struct fx *x)
@@ -734,8 +735,8 @@ static const struct case_cls cases[] = {
 	  "broken", "validation-failure" },
 	{ "sts-unreached", c_sts_unreached, INS, "all", "TLSv1.3", "all-valid", "none", "all",
 	  "mta-sts", "" },
-	{ "sts-testing", c_sts_testing, INS, "all", "TLSv1.3", "all-valid", "none", "all", "testing",
-	  "mta-sts-testing" },
+	{ "sts-testing", c_sts_testing, INS, "all", "TLSv1.3", "all-valid", "none", "all",
+	  "testing", "mta-sts-testing" },
 	{ "sts-testing-name", c_sts_testing_name, INS, "all", "TLSv1.3", "some-invalid", "none",
 	  "some", "testing",
 	  "certificate-host-mismatch;mta-sts-testing;mx-cert-name-mismatch" },
@@ -747,8 +748,8 @@ static const struct case_cls cases[] = {
 	  "strippable", "" },
 	{ "sts-multiple", c_sts_multiple, INS, "all", "TLSv1.3", "all-valid", "none", "n-a",
 	  "strippable", "multiple-mta-sts-records" },
-	{ "sts-fetch-connect", c_sts_fetch_connect, INS, "all", "TLSv1.3", "all-valid", "none", "n-a",
-	  "strippable", "mta-sts-policy-unreachable;sts-policy-fetch-error" },
+	{ "sts-fetch-connect", c_sts_fetch_connect, INS, "all", "TLSv1.3", "all-valid", "none",
+	  "n-a", "strippable", "mta-sts-policy-unreachable;sts-policy-fetch-error" },
 	{ "sts-fetch-http", c_sts_fetch_http, INS, "all", "TLSv1.3", "all-valid", "none", "n-a",
 	  "strippable", "mta-sts-policy-unreachable;sts-policy-fetch-error" },
 	{ "sts-fetch-tls-name", c_sts_fetch_tls_name, INS, "all", "TLSv1.3", "all-valid", "none",
