@@ -572,7 +572,9 @@ static const char *col_dane(const struct mxc_domain_facts *f, const struct tally
 			return f->dnssec == MXC_DNSSEC_UNKNOWN ? "" : "not-dnssec";
 		if (t->reached && t->dane_matched == t->reached)
 			return "valid";
-		return t->probed ? "n-a" : "";
+		/* Like pkix: no handshake to check is "n-a"; a handshake the
+		 * probe did not check against the records is "not known". */
+		return t->probed && !t->reached ? "n-a" : "";
 	}
 	if (t->dane_insecure)
 		return "not-dnssec";

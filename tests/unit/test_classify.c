@@ -367,6 +367,13 @@ static void c_dane_none_reached(struct fx *x)
 	x->h[0].dane = x->h[1].dane = MXC_DANE_UNKNOWN;
 }
 
+static void c_dane_unchecked(struct fx *x)
+{
+	/* The handshake was done but not checked against the records. */
+	dane(x);
+	x->h[1].dane = MXC_DANE_UNKNOWN;
+}
+
 static void c_dane_not_probed(struct fx *x)
 {
 	dane(x);
@@ -693,6 +700,8 @@ static const struct case_cls cases[] = {
 	  "dane", "" },
 	{ "dane-none-reached", c_dane_none_reached, SEC, "unreachable", "", "n-a", "n-a", "n-a",
 	  "no-mail", "" },
+	{ "dane-unchecked", c_dane_unchecked, SEC, "all", "TLSv1.3", "all-valid", "", "n-a",
+	  "strippable", "" },
 	{ "dane-not-probed", c_dane_not_probed, SEC, "", "", "", "", "n-a", "", "" },
 	{ "tlsa-insecure", c_tlsa_insecure, INS, "all", "TLSv1.3", "all-valid", "not-dnssec", "n-a",
 	  "strippable", "tlsa-without-dnssec" },
