@@ -65,13 +65,6 @@ struct domain_view {
 	bool sts_enforce;
 };
 
-static const char *const mx_status_names[] = {
-	[MXC_MX_UNKNOWN] = "",          [MXC_MX_OK] = "ok",
-	[MXC_MX_NULL] = "null-mx",      [MXC_MX_IMPLICIT] = "implicit",
-	[MXC_MX_NO_MAIL] = "no-mail",   [MXC_MX_NXDOMAIN] = "nxdomain",
-	[MXC_MX_SERVFAIL] = "servfail", [MXC_MX_TIMEOUT] = "timeout",
-};
-
 static const char *const dnssec_names[] = {
 	[MXC_DNSSEC_UNKNOWN] = "",
 	[MXC_DNSSEC_SECURE] = "secure",
@@ -137,11 +130,6 @@ _Static_assert(MXC_ISSUE_COUNT <= 64, "issue codes must fit in issue_mask");
 
 #define NAME_OF(table, v)                                                       \
 	((size_t)(v) < MXC_ARRAY_SIZE(table) && (table)[(size_t)(v)] ? (table)[(size_t)(v)] : "?")
-
-const char *mxc_mx_status_name(enum mxc_mx_status s)
-{
-	return NAME_OF(mx_status_names, s);
-}
 
 const char *mxc_dnssec_name(enum mxc_dnssec s)
 {
@@ -496,7 +484,7 @@ static void judge_domain(const struct mxc_domain_facts *f, const struct domain_v
 
 /* Where the MX lookup leaves the domain. */
 enum mail {
-	MAIL_UNKNOWN, /* not looked up */
+	MAIL_UNKNOWN, /* a status this build does not know */
 	MAIL_NONE,    /* the domain takes no mail */
 	MAIL_FAILED,  /* the lookup failed: hosts unknown */
 	MAIL_HOSTS,   /* hosts to judge */

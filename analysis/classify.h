@@ -7,10 +7,10 @@
  *
  * The facts are filled by the stages that gathered them (resolver and
  * validator, SMTP/DANE probe, MTA-STS fetcher) and by the wiring that reads
- * stored records; the classifier only reads them. Every enum in the facts
- * starts with an UNKNOWN (or N/A) value at 0, so that a zeroed struct means
- * "nothing gathered" and the classifier then writes empty columns instead of
- * guessing: the columns fill in as the stages that feed them come to exist.
+ * stored records; the classifier only reads them. Every enum the facts add
+ * starts with an UNKNOWN (or N/A) value at 0, so that a stage that did not
+ * run leaves its fields zeroed and the classifier writes empty columns
+ * instead of guessing: the columns fill in as the stages come to exist.
  *
  * Nothing here does I/O or allocates. The rules, and the readings taken
  * where the design leaves room, are written down in analysis/CLASSIFY.md;
@@ -25,18 +25,7 @@
 
 #include "probes/sts_policy.h"
 #include "probes/txtrec.h"
-
-/** Outcome of the MX lookup, as the `mx_status` column spells it. */
-enum mxc_mx_status {
-	MXC_MX_UNKNOWN = 0, /**< not looked up (the verdicts stay empty) */
-	MXC_MX_OK,          /**< one or more MX hosts */
-	MXC_MX_NULL,        /**< a lone `MX 0 .` (RFC 7505): no mail */
-	MXC_MX_IMPLICIT,    /**< no MX, the domain's own address (RFC 5321 5.1) */
-	MXC_MX_NO_MAIL,     /**< no MX and no address */
-	MXC_MX_NXDOMAIN,    /**< the domain does not exist */
-	MXC_MX_SERVFAIL,    /**< the lookup failed */
-	MXC_MX_TIMEOUT,     /**< no answer in time */
-};
+#include "store/record.h"
 
 /** DNSSEC status of one answer (or of its denial). */
 enum mxc_dnssec {
@@ -149,7 +138,9 @@ struct mxc_host_facts {
  * the caller's and are only read during mxc_classify().
  */
 struct mxc_domain_facts {
-	enum mxc_mx_status mx_status;  /**< outcome of the MX lookup */
+	/** Outcome of the MX lookup (store/record.h). A value this build
+	 *  does not know (a newer writer) leaves every column empty. */
+	enum mxc_mx_status mx_status;
 	/** A null MX (`MX 0 .`) sits beside other MX records (RFC 7505 3). */
 	bool null_mx_with_other;
 	/** DNSSEC status of the MX answer, or of its denial. */
@@ -345,13 +336,6 @@ int mxc_issue_parse(const char *code, size_t len, enum mxc_issue *out);
  *         when the list does not fit (buf is then "")
  */
 int mxc_classify_issues_write(const struct mxc_verdicts *v, char *buf, size_t size, size_t *len);
-
-/**
- * Export name of an MX status ("ok", "null-mx", "implicit", ...).
- * @param s a status
- * @return static string; "" for unknown, "?" for a value out of range
- */
-const char *mxc_mx_status_name(enum mxc_mx_status s);
 
 /**
  * Export name of a DNSSEC status ("secure", "insecure", "bogus",
