@@ -66,57 +66,57 @@ struct domain_view {
 };
 
 static const char *const dnssec_names[] = {
-	[MXC_DNSSEC_UNKNOWN] = "",
-	[MXC_DNSSEC_SECURE] = "secure",
-	[MXC_DNSSEC_INSECURE] = "insecure",
-	[MXC_DNSSEC_BOGUS] = "bogus",
-	[MXC_DNSSEC_INDETERMINATE] = "indeterminate",
+	[MXC_FACT_DNSSEC_UNKNOWN] = "",
+	[MXC_FACT_DNSSEC_SECURE] = "secure",
+	[MXC_FACT_DNSSEC_INSECURE] = "insecure",
+	[MXC_FACT_DNSSEC_BOGUS] = "bogus",
+	[MXC_FACT_DNSSEC_INDETERMINATE] = "indeterminate",
 };
 
 static const char *const tlsa_status_names[] = {
-	[MXC_TLSA_UNKNOWN] = "",          [MXC_TLSA_NONE] = "none",
-	[MXC_TLSA_SECURE] = "secure",     [MXC_TLSA_INSECURE] = "insecure",
-	[MXC_TLSA_BOGUS] = "bogus",
+	[MXC_FACT_TLSA_UNKNOWN] = "",          [MXC_FACT_TLSA_NONE] = "none",
+	[MXC_FACT_TLSA_SECURE] = "secure",     [MXC_FACT_TLSA_INSECURE] = "insecure",
+	[MXC_FACT_TLSA_BOGUS] = "bogus",
 };
 
 static const char *const host_status_names[] = {
-	[MXC_HOST_NOT_PROBED] = "",
-	[MXC_HOST_NO_ADDRESS] = "no-address",
-	[MXC_HOST_OK] = "ok",
-	[MXC_HOST_CONNECT_FAILED] = "connect-failed",
-	[MXC_HOST_TIMEOUT] = "timeout",
-	[MXC_HOST_BANNER_ERROR] = "banner-error",
-	[MXC_HOST_NO_STARTTLS] = "no-starttls",
-	[MXC_HOST_STARTTLS_REJECTED] = "starttls-rejected",
-	[MXC_HOST_TLS_FAILED] = "tls-failed",
+	[MXC_FACT_HOST_NOT_PROBED] = "",
+	[MXC_FACT_HOST_NO_ADDRESS] = "no-address",
+	[MXC_FACT_HOST_OK] = "ok",
+	[MXC_FACT_HOST_CONNECT_FAILED] = "connect-failed",
+	[MXC_FACT_HOST_TIMEOUT] = "timeout",
+	[MXC_FACT_HOST_BANNER_ERROR] = "banner-error",
+	[MXC_FACT_HOST_NO_STARTTLS] = "no-starttls",
+	[MXC_FACT_HOST_STARTTLS_REJECTED] = "starttls-rejected",
+	[MXC_FACT_HOST_TLS_FAILED] = "tls-failed",
 };
 
 static const char *const dane_result_names[] = {
-	[MXC_DANE_UNKNOWN] = "",          [MXC_DANE_MATCH_EE] = "match-ee",
-	[MXC_DANE_MATCH_TA] = "match-ta", [MXC_DANE_MISMATCH] = "mismatch",
-	[MXC_DANE_NONE] = "none",         [MXC_DANE_NOT_DNSSEC] = "not-dnssec",
+	[MXC_FACT_DANE_UNKNOWN] = "",          [MXC_FACT_DANE_MATCH_EE] = "match-ee",
+	[MXC_FACT_DANE_MATCH_TA] = "match-ta", [MXC_FACT_DANE_MISMATCH] = "mismatch",
+	[MXC_FACT_DANE_NONE] = "none",         [MXC_FACT_DANE_NOT_DNSSEC] = "not-dnssec",
 };
 
 static const char *const sts_policy_names[] = {
-	[MXC_STS_POLICY_NA] = "n-a",
-	[MXC_STS_POLICY_OK] = "ok",
-	[MXC_STS_POLICY_FETCH_ERROR] = "fetch-error",
-	[MXC_STS_POLICY_INVALID] = "invalid",
+	[MXC_FACT_STS_POLICY_NA] = "n-a",
+	[MXC_FACT_STS_POLICY_OK] = "ok",
+	[MXC_FACT_STS_POLICY_FETCH_ERROR] = "fetch-error",
+	[MXC_FACT_STS_POLICY_INVALID] = "invalid",
 };
 
 static const char *const sts_fetch_names[] = {
-	[MXC_STS_FETCH_OK] = "",
-	[MXC_STS_FETCH_DNS] = "dns",
-	[MXC_STS_FETCH_CONNECT] = "connect",
-	[MXC_STS_FETCH_TIMEOUT] = "timeout",
-	[MXC_STS_FETCH_TLS_PKIX] = "tls-pkix",
-	[MXC_STS_FETCH_TLS_NAME] = "tls-name",
-	[MXC_STS_FETCH_TLS_OTHER] = "tls",
-	[MXC_STS_FETCH_HTTP_STATUS] = "http",
-	[MXC_STS_FETCH_REDIRECT] = "redirect",
-	[MXC_STS_FETCH_CONTENT_TYPE] = "content-type",
-	[MXC_STS_FETCH_TOO_LARGE] = "too-large",
-	[MXC_STS_FETCH_OTHER] = "other",
+	[MXC_FACT_STS_FETCH_OK] = "",
+	[MXC_FACT_STS_FETCH_DNS] = "dns",
+	[MXC_FACT_STS_FETCH_CONNECT] = "connect",
+	[MXC_FACT_STS_FETCH_TIMEOUT] = "timeout",
+	[MXC_FACT_STS_FETCH_TLS_PKIX] = "tls-pkix",
+	[MXC_FACT_STS_FETCH_TLS_NAME] = "tls-name",
+	[MXC_FACT_STS_FETCH_TLS_OTHER] = "tls",
+	[MXC_FACT_STS_FETCH_HTTP_STATUS] = "http",
+	[MXC_FACT_STS_FETCH_REDIRECT] = "redirect",
+	[MXC_FACT_STS_FETCH_CONTENT_TYPE] = "content-type",
+	[MXC_FACT_STS_FETCH_TOO_LARGE] = "too-large",
+	[MXC_FACT_STS_FETCH_OTHER] = "other",
 };
 
 static const struct mxc_issue_info issue_table[] = {
@@ -131,36 +131,36 @@ _Static_assert(MXC_ISSUE_COUNT <= 64, "issue codes must fit in issue_mask");
 #define NAME_OF(table, v)                                                       \
 	((size_t)(v) < MXC_ARRAY_SIZE(table) && (table)[(size_t)(v)] ? (table)[(size_t)(v)] : "?")
 
-const char *mxc_dnssec_name(enum mxc_dnssec s)
+const char *mxc_fact_dnssec_name(enum mxc_fact_dnssec s)
 {
 	return NAME_OF(dnssec_names, s);
 }
 
-const char *mxc_tlsa_status_name(enum mxc_tlsa_status s)
+const char *mxc_fact_tlsa_name(enum mxc_fact_tlsa s)
 {
 	return NAME_OF(tlsa_status_names, s);
 }
 
-const char *mxc_host_status_name(enum mxc_host_status s)
+const char *mxc_fact_host_name(enum mxc_fact_host s)
 {
 	return NAME_OF(host_status_names, s);
 }
 
-const char *mxc_dane_result_name(enum mxc_dane_result r)
+const char *mxc_fact_dane_name(enum mxc_fact_dane r)
 {
 	return NAME_OF(dane_result_names, r);
 }
 
-const char *mxc_sts_policy_state_name(enum mxc_sts_policy_state s)
+const char *mxc_fact_sts_policy_name(enum mxc_fact_sts_policy s)
 {
 	return NAME_OF(sts_policy_names, s);
 }
 
-const char *mxc_sts_fetch_error_name(enum mxc_sts_fetch_error e, int http_status, char buf[16])
+const char *mxc_fact_sts_fetch_name(enum mxc_fact_sts_fetch e, int http_status, char buf[16])
 {
 	/* The export spells a bad status "http-404"; an out-of-range status
 	 * (the fetcher's bug, not the server's) is kept visible as "http". */
-	if (e == MXC_STS_FETCH_HTTP_STATUS && http_status >= 100 && http_status <= 999) {
+	if (e == MXC_FACT_STS_FETCH_HTTP_STATUS && http_status >= 100 && http_status <= 999) {
 		snprintf(buf, 16, "http-%d", http_status);
 		return buf;
 	}
@@ -222,7 +222,7 @@ static bool tls_version_known(uint16_t v)
 
 /* RFC 7672 3.1.3: SMTP senders use only DANE-TA(2) and DANE-EE(3), with
  * the selectors and matching types RFC 6698 defines. */
-static bool tlsa_usable(const struct mxc_tlsa_param *t)
+static bool tlsa_usable(const struct mxc_fact_tlsa_rr *t)
 {
 	return (t->usage == 2 || t->usage == 3) && t->selector <= 1 && t->mtype <= 2;
 }
@@ -232,16 +232,16 @@ static bool tlsa_usable(const struct mxc_tlsa_param *t)
  * TLSA answer: missing data must not turn into an accusation. */
 static enum host_dane host_dane_state(const struct mxc_host_facts *h, size_t usable)
 {
-	if (h->tlsa == MXC_TLSA_BOGUS || h->addr_dnssec == MXC_DNSSEC_BOGUS)
+	if (h->tlsa == MXC_FACT_TLSA_BOGUS || h->addr_dnssec == MXC_FACT_DNSSEC_BOGUS)
 		return HD_BOGUS;
 	switch (h->tlsa) {
-	case MXC_TLSA_NONE:
+	case MXC_FACT_TLSA_NONE:
 		return HD_NONE;
-	case MXC_TLSA_INSECURE:
+	case MXC_FACT_TLSA_INSECURE:
 		return HD_INSECURE;
-	case MXC_TLSA_SECURE:
-		if (h->addr_dnssec == MXC_DNSSEC_INSECURE ||
-		    h->addr_dnssec == MXC_DNSSEC_INDETERMINATE)
+	case MXC_FACT_TLSA_SECURE:
+		if (h->addr_dnssec == MXC_FACT_DNSSEC_INSECURE ||
+		    h->addr_dnssec == MXC_FACT_DNSSEC_INDETERMINATE)
 			return HD_INSECURE;
 		return usable ? HD_USABLE : HD_UNUSABLE;
 	default:
@@ -252,10 +252,11 @@ static enum host_dane host_dane_state(const struct mxc_host_facts *h, size_t usa
 /* A sender's SMTP session got as far as EHLO. Connect failures, timeouts
  * and broken banners take no mail at all, so they neither protect nor
  * expose it; they are left out of every "all/some/none" count. */
-static bool host_reached(enum mxc_host_status s)
+static bool host_reached(enum mxc_fact_host s)
 {
-	return s == MXC_HOST_OK || s == MXC_HOST_NO_STARTTLS || s == MXC_HOST_STARTTLS_REJECTED ||
-	       s == MXC_HOST_TLS_FAILED;
+	return s == MXC_FACT_HOST_OK || s == MXC_FACT_HOST_NO_STARTTLS ||
+	       s == MXC_FACT_HOST_STARTTLS_REJECTED ||
+	       s == MXC_FACT_HOST_TLS_FAILED;
 }
 
 static bool host_pkix_valid(const struct mxc_host_facts *h)
@@ -282,10 +283,10 @@ static void judge_host_dane(const struct mxc_host_facts *h, bool has_address, st
 {
 	size_t i, usable = 0, ee = 0, ta = 0;
 	enum host_dane hd;
-	bool reached = host_reached(h->status), tls = h->status == MXC_HOST_OK;
+	bool reached = host_reached(h->status), tls = h->status == MXC_FACT_HOST_OK;
 
 	for (i = 0; i < h->n_tlsa; i++) {
-		const struct mxc_tlsa_param *r = &h->tlsa_rr[i];
+		const struct mxc_fact_tlsa_rr *r = &h->tlsa_rr[i];
 
 		if (tlsa_usable(r)) {
 			usable++;
@@ -294,7 +295,8 @@ static void judge_host_dane(const struct mxc_host_facts *h, bool has_address, st
 		}
 		/* Visible whatever the DNSSEC state: the record is wrong for
 		 * SMTP in any case and would be ignored once secured. */
-		if ((h->tlsa == MXC_TLSA_SECURE || h->tlsa == MXC_TLSA_INSECURE) && r->usage <= 1)
+		if ((h->tlsa == MXC_FACT_TLSA_SECURE || h->tlsa == MXC_FACT_TLSA_INSECURE) &&
+		    r->usage <= 1)
 			add_issue(v, MXC_ISSUE_TLSA_USAGE_PKIX_ON_PORT_25);
 	}
 	hd = host_dane_state(h, usable);
@@ -345,15 +347,15 @@ static void judge_host_dane(const struct mxc_host_facts *h, bool has_address, st
 	 * not: a host that cannot do it is one a DANE sender defers on. */
 	if (reached && !tls) {
 		t->dane_broken++;
-		add_issue(v, h->status == MXC_HOST_TLS_FAILED ? MXC_ISSUE_VALIDATION_FAILURE
+		add_issue(v, h->status == MXC_FACT_HOST_TLS_FAILED ? MXC_ISSUE_VALIDATION_FAILURE
 							     : MXC_ISSUE_STARTTLS_NOT_SUPPORTED);
 		return;
 	}
 	if (!tls || hd != HD_USABLE)
 		return;
-	if (h->dane == MXC_DANE_MATCH_EE || h->dane == MXC_DANE_MATCH_TA) {
+	if (h->dane == MXC_FACT_DANE_MATCH_EE || h->dane == MXC_FACT_DANE_MATCH_TA) {
 		t->dane_matched++;
-	} else if (h->dane == MXC_DANE_MISMATCH) {
+	} else if (h->dane == MXC_FACT_DANE_MISMATCH) {
 		t->dane_broken++;
 		add_issue(v, MXC_ISSUE_TLSA_INVALID);
 		add_issue(v, MXC_ISSUE_TLSA_MISMATCH);
@@ -364,7 +366,7 @@ static void judge_host_dane(const struct mxc_host_facts *h, bool has_address, st
 static void judge_host_sts(const struct mxc_domain_facts *f, const struct domain_view *d,
 			   const struct mxc_host_facts *h, struct tally *t, struct mxc_verdicts *v)
 {
-	bool reached = host_reached(h->status), tls = h->status == MXC_HOST_OK;
+	bool reached = host_reached(h->status), tls = h->status == MXC_FACT_HOST_OK;
 
 	/* RFC 8461 4.1: a sender checks the MX name against the patterns
 	 * before it connects. RFC 8460 has no result type of its own for an
@@ -383,7 +385,7 @@ static void judge_host_sts(const struct mxc_domain_facts *f, const struct domain
 	}
 	if (!tls) {
 		t->sts_broken++;
-		add_issue(v, h->status == MXC_HOST_TLS_FAILED ? MXC_ISSUE_VALIDATION_FAILURE
+		add_issue(v, h->status == MXC_FACT_HOST_TLS_FAILED ? MXC_ISSUE_VALIDATION_FAILURE
 							     : MXC_ISSUE_STARTTLS_NOT_SUPPORTED);
 		return;
 	}
@@ -407,15 +409,15 @@ static void judge_host(const struct mxc_domain_facts *f, const struct domain_vie
 {
 	/* A name without an address takes no mail; only its DNS answers
 	 * (a bogus one is why it has no address, often) still count. */
-	bool has_address = h->status != MXC_HOST_NO_ADDRESS;
-	bool tls = h->status == MXC_HOST_OK;
+	bool has_address = h->status != MXC_FACT_HOST_NO_ADDRESS;
+	bool tls = h->status == MXC_FACT_HOST_OK;
 
 	judge_host_dane(h, has_address, t, v);
 	if (!has_address)
 		return;
 
 	t->hosts++;
-	if (h->status != MXC_HOST_NOT_PROBED)
+	if (h->status != MXC_FACT_HOST_NOT_PROBED)
 		t->probed++;
 	if (host_reached(h->status))
 		t->reached++;
@@ -431,7 +433,7 @@ static void judge_host(const struct mxc_domain_facts *f, const struct domain_vie
 		/* RFC 7672 3.1.1: a DANE-EE match binds the key, not the
 		 * name or the dates; the certificate's own fields are then
 		 * not a mistake but the design. */
-		if (h->dane != MXC_DANE_MATCH_EE) {
+		if (h->dane != MXC_FACT_DANE_MATCH_EE) {
 			if (h->cert_expired)
 				add_issue(v, MXC_ISSUE_MX_CERT_EXPIRED);
 			if (!h->cert_name_matches)
@@ -447,7 +449,7 @@ static void judge_domain(const struct mxc_domain_facts *f, const struct domain_v
 {
 	if (f->null_mx_with_other)
 		add_issue(v, MXC_ISSUE_NULL_MX_WITH_OTHER_MX);
-	if (f->dnssec == MXC_DNSSEC_BOGUS) {
+	if (f->dnssec == MXC_FACT_DNSSEC_BOGUS) {
 		add_issue(v, MXC_ISSUE_DNSSEC_BOGUS);
 		add_issue(v, MXC_ISSUE_DNSSEC_INVALID);
 	}
@@ -458,26 +460,26 @@ static void judge_domain(const struct mxc_domain_facts *f, const struct domain_v
 	if (f->sts_txt != MXC_TXTREC_VALID)
 		return;
 	switch (f->sts_policy) {
-	case MXC_STS_POLICY_FETCH_ERROR:
+	case MXC_FACT_STS_POLICY_FETCH_ERROR:
 		add_issue(v, MXC_ISSUE_MTA_STS_POLICY_UNREACHABLE);
 		/* RFC 8460 separates a policy host whose certificate fails
 		 * from one that cannot be reached at all. */
-		if (f->sts_fetch_error == MXC_STS_FETCH_TLS_PKIX ||
-		    f->sts_fetch_error == MXC_STS_FETCH_TLS_NAME)
+		if (f->sts_fetch_error == MXC_FACT_STS_FETCH_TLS_PKIX ||
+		    f->sts_fetch_error == MXC_FACT_STS_FETCH_TLS_NAME)
 			add_issue(v, MXC_ISSUE_STS_WEBPKI_INVALID);
 		else
 			add_issue(v, MXC_ISSUE_STS_POLICY_FETCH_ERROR);
 		break;
-	case MXC_STS_POLICY_INVALID:
+	case MXC_FACT_STS_POLICY_INVALID:
 		add_issue(v, MXC_ISSUE_STS_POLICY_INVALID);
 		break;
-	case MXC_STS_POLICY_OK:
+	case MXC_FACT_STS_POLICY_OK:
 		if (d->sts_enforce && f->tls_rpt != MXC_TXTREC_VALID)
 			add_issue(v, MXC_ISSUE_MTA_STS_ENFORCE_WITHOUT_TLS_RPT);
 		if (f->sts_mode == MXC_STS_MODE_TESTING)
 			add_issue(v, MXC_ISSUE_MTA_STS_TESTING);
 		break;
-	case MXC_STS_POLICY_NA:
+	case MXC_FACT_STS_POLICY_NA:
 		break;
 	}
 }
@@ -541,7 +543,7 @@ static const char *col_pkix(const struct tally *t)
 
 static const char *col_dane(const struct mxc_domain_facts *f, const struct tally *t)
 {
-	if (f->dnssec == MXC_DNSSEC_BOGUS || t->dane_bogus)
+	if (f->dnssec == MXC_FACT_DNSSEC_BOGUS || t->dane_bogus)
 		return "bogus";
 	if (!t->hosts)
 		return "n-a";
@@ -556,8 +558,8 @@ static const char *col_dane(const struct mxc_domain_facts *f, const struct tally
 			return "";
 		/* With an insecure MX RRset an attacker picks the hosts, so
 		 * their TLSA records protect nothing (our reading). */
-		if (f->dnssec != MXC_DNSSEC_SECURE)
-			return f->dnssec == MXC_DNSSEC_UNKNOWN ? "" : "not-dnssec";
+		if (f->dnssec != MXC_FACT_DNSSEC_SECURE)
+			return f->dnssec == MXC_FACT_DNSSEC_UNKNOWN ? "" : "not-dnssec";
 		if (t->reached && t->dane_matched == t->reached)
 			return "valid";
 		/* Like pkix: no handshake to check is "n-a"; a handshake the
@@ -586,7 +588,7 @@ static const char *col_exposure(const struct mxc_domain_facts *f, const struct d
 	/* Broken first: a declared protection that makes compliant senders
 	 * defer is the finding, whatever else holds. It needs no probe when
 	 * DNS alone shows it (bogus answers, an MX outside the policy). */
-	if (f->dnssec == MXC_DNSSEC_BOGUS || t->dane_bogus || t->dane_broken ||
+	if (f->dnssec == MXC_FACT_DNSSEC_BOGUS || t->dane_bogus || t->dane_broken ||
 	    (d->sts_enforce && t->sts_broken))
 		return "broken";
 	if (!t->hosts)
@@ -595,7 +597,7 @@ static const char *col_exposure(const struct mxc_domain_facts *f, const struct d
 		return "";
 	if (!t->reached)
 		return "no-mail";
-	dane_ok = f->dnssec == MXC_DNSSEC_SECURE && t->dane_usable == t->hosts &&
+	dane_ok = f->dnssec == MXC_FACT_DNSSEC_SECURE && t->dane_usable == t->hosts &&
 		  t->dane_matched == t->reached;
 	sts_ok = d->sts_enforce && t->sts_ok == t->hosts;
 	if (dane_ok && sts_ok)
@@ -646,13 +648,14 @@ int mxc_classify(const struct mxc_domain_facts *f, struct mxc_verdicts *out)
 
 	/* RFC 8461 3.1, 5: only one valid record plus a valid policy is a
 	 * policy; mode "none" is a policy that asks nothing. */
-	d.sts_in_force = f->sts_txt == MXC_TXTREC_VALID && f->sts_policy == MXC_STS_POLICY_OK &&
+	d.sts_in_force = f->sts_txt == MXC_TXTREC_VALID &&
+			 f->sts_policy == MXC_FACT_STS_POLICY_OK &&
 			 (f->sts_mode == MXC_STS_MODE_ENFORCE ||
 			  f->sts_mode == MXC_STS_MODE_TESTING);
 	d.sts_enforce = d.sts_in_force && f->sts_mode == MXC_STS_MODE_ENFORCE;
 
-	out->dnssec = mxc_dnssec_name(f->dnssec);
-	if (f->dnssec != MXC_DNSSEC_SECURE && f->dnssec_reason)
+	out->dnssec = mxc_fact_dnssec_name(f->dnssec);
+	if (f->dnssec != MXC_FACT_DNSSEC_SECURE && f->dnssec_reason)
 		snprintf(out->dnssec_reason, sizeof(out->dnssec_reason), "%s", f->dnssec_reason);
 
 	judge_domain(f, &d, out);
@@ -679,8 +682,8 @@ int mxc_classify(const struct mxc_domain_facts *f, struct mxc_verdicts *out)
 	case MAIL_FAILED:
 		/* The hosts are unknown; only a bogus answer says more. */
 		out->starttls = out->tls_version_min = out->pkix = out->mta_sts_mx_match = "";
-		out->dane = f->dnssec == MXC_DNSSEC_BOGUS ? "bogus" : "";
-		out->downgrade_exposure = f->dnssec == MXC_DNSSEC_BOGUS ? "broken" : "";
+		out->dane = f->dnssec == MXC_FACT_DNSSEC_BOGUS ? "bogus" : "";
+		out->downgrade_exposure = f->dnssec == MXC_FACT_DNSSEC_BOGUS ? "broken" : "";
 		break;
 	case MAIL_HOSTS:
 		out->starttls = col_starttls(f, &t);

@@ -28,72 +28,72 @@
 #include "store/record.h"
 
 /** DNSSEC status of one answer (or of its denial). */
-enum mxc_dnssec {
-	MXC_DNSSEC_UNKNOWN = 0,     /**< not validated (the column stays empty) */
-	MXC_DNSSEC_SECURE,          /**< validated to the trust anchor */
-	MXC_DNSSEC_INSECURE,        /**< proven unsigned (or unsupported algorithm) */
-	MXC_DNSSEC_BOGUS,           /**< signed but fails validation */
-	MXC_DNSSEC_INDETERMINATE,   /**< could not be decided (lookup failed) */
+enum mxc_fact_dnssec {
+	MXC_FACT_DNSSEC_UNKNOWN = 0,   /**< not validated (the column stays empty) */
+	MXC_FACT_DNSSEC_SECURE,        /**< validated to the trust anchor */
+	MXC_FACT_DNSSEC_INSECURE,      /**< proven unsigned (or unsupported algorithm) */
+	MXC_FACT_DNSSEC_BOGUS,         /**< signed but fails validation */
+	MXC_FACT_DNSSEC_INDETERMINATE, /**< could not be decided (lookup failed) */
 };
 
 /** DNSSEC state of the `_25._tcp.<host>` TLSA RRset. */
-enum mxc_tlsa_status {
-	MXC_TLSA_UNKNOWN = 0, /**< not looked up, or the lookup failed */
-	MXC_TLSA_NONE,        /**< no TLSA records (NXDOMAIN or NODATA) */
-	MXC_TLSA_SECURE,      /**< records present, DNSSEC secure */
-	MXC_TLSA_INSECURE,    /**< records present, not signed */
-	MXC_TLSA_BOGUS,       /**< the answer (records or denial) is bogus */
+enum mxc_fact_tlsa {
+	MXC_FACT_TLSA_UNKNOWN = 0, /**< not looked up, or the lookup failed */
+	MXC_FACT_TLSA_NONE,        /**< no TLSA records (NXDOMAIN or NODATA) */
+	MXC_FACT_TLSA_SECURE,      /**< records present, DNSSEC secure */
+	MXC_FACT_TLSA_INSECURE,    /**< records present, not signed */
+	MXC_FACT_TLSA_BOGUS,       /**< the answer (records or denial) is bogus */
 };
 
 /** Outcome of the SMTP probe of one (host, address, port). */
-enum mxc_host_status {
-	MXC_HOST_NOT_PROBED = 0,      /**< probes off, or not yet probed */
-	MXC_HOST_NO_ADDRESS,          /**< the MX name has no address */
-	MXC_HOST_OK,                  /**< STARTTLS and the TLS handshake done */
-	MXC_HOST_CONNECT_FAILED,      /**< TCP connect refused or unreachable */
-	MXC_HOST_TIMEOUT,             /**< no SMTP session in time */
-	MXC_HOST_BANNER_ERROR,        /**< connected, no usable 220 banner/EHLO */
-	MXC_HOST_NO_STARTTLS,         /**< EHLO did not offer STARTTLS */
-	MXC_HOST_STARTTLS_REJECTED,   /**< STARTTLS offered, command refused */
-	MXC_HOST_TLS_FAILED,          /**< the TLS handshake failed */
+enum mxc_fact_host {
+	MXC_FACT_HOST_NOT_PROBED = 0,    /**< probes off, or not yet probed */
+	MXC_FACT_HOST_NO_ADDRESS,        /**< the MX name has no address */
+	MXC_FACT_HOST_OK,                /**< STARTTLS and the TLS handshake done */
+	MXC_FACT_HOST_CONNECT_FAILED,    /**< TCP connect refused or unreachable */
+	MXC_FACT_HOST_TIMEOUT,           /**< no SMTP session in time */
+	MXC_FACT_HOST_BANNER_ERROR,      /**< connected, no usable 220 banner/EHLO */
+	MXC_FACT_HOST_NO_STARTTLS,       /**< EHLO did not offer STARTTLS */
+	MXC_FACT_HOST_STARTTLS_REJECTED, /**< STARTTLS offered, command refused */
+	MXC_FACT_HOST_TLS_FAILED,        /**< the TLS handshake failed */
 };
 
 /** What DANE verification (RFC 7672) of the presented chain found. */
-enum mxc_dane_result {
-	MXC_DANE_UNKNOWN = 0,    /**< not checked (no handshake, probes off) */
-	MXC_DANE_MATCH_EE,       /**< a DANE-EE(3) record matched the leaf */
-	MXC_DANE_MATCH_TA,       /**< a DANE-TA(2) record matched the chain */
-	MXC_DANE_MISMATCH,       /**< usable records, none matched */
-	MXC_DANE_NONE,           /**< no TLSA records to check */
-	MXC_DANE_NOT_DNSSEC,     /**< records exist but are not secure */
+enum mxc_fact_dane {
+	MXC_FACT_DANE_UNKNOWN = 0, /**< not checked (no handshake, probes off) */
+	MXC_FACT_DANE_MATCH_EE,    /**< a DANE-EE(3) record matched the leaf */
+	MXC_FACT_DANE_MATCH_TA,    /**< a DANE-TA(2) record matched the chain */
+	MXC_FACT_DANE_MISMATCH,    /**< usable records, none matched */
+	MXC_FACT_DANE_NONE,        /**< no TLSA records to check */
+	MXC_FACT_DANE_NOT_DNSSEC,  /**< records exist but are not secure */
 };
 
 /** State of the MTA-STS policy fetch (the `mta_sts_policy` column). */
-enum mxc_sts_policy_state {
-	MXC_STS_POLICY_NA = 0,      /**< not fetched (no valid TXT record) */
-	MXC_STS_POLICY_OK,          /**< fetched and valid */
-	MXC_STS_POLICY_FETCH_ERROR, /**< could not be fetched (see fetch_error) */
-	MXC_STS_POLICY_INVALID,     /**< fetched, does not parse (see parse_error) */
+enum mxc_fact_sts_policy {
+	MXC_FACT_STS_POLICY_NA = 0,      /**< not fetched (no valid TXT record) */
+	MXC_FACT_STS_POLICY_OK,          /**< fetched and valid */
+	MXC_FACT_STS_POLICY_FETCH_ERROR, /**< not fetched: see sts_fetch_error */
+	MXC_FACT_STS_POLICY_INVALID,     /**< does not parse: see sts_parse_error */
 };
 
 /** Why a policy fetch failed (the `mta_sts_error` column's kinds). */
-enum mxc_sts_fetch_error {
-	MXC_STS_FETCH_OK = 0,        /**< no fetch error */
-	MXC_STS_FETCH_DNS,           /**< mta-sts.<domain> does not resolve */
-	MXC_STS_FETCH_CONNECT,       /**< TCP connect failed */
-	MXC_STS_FETCH_TIMEOUT,       /**< no complete answer in time */
-	MXC_STS_FETCH_TLS_PKIX,      /**< HTTPS chain not trusted or expired */
-	MXC_STS_FETCH_TLS_NAME,      /**< HTTPS certificate not for the name */
-	MXC_STS_FETCH_TLS_OTHER,     /**< TLS handshake failed otherwise */
-	MXC_STS_FETCH_HTTP_STATUS,   /**< status other than 200 (see http_status) */
-	MXC_STS_FETCH_REDIRECT,      /**< a 3xx: RFC 8461 forbids following it */
-	MXC_STS_FETCH_CONTENT_TYPE,  /**< not text/plain */
-	MXC_STS_FETCH_TOO_LARGE,     /**< body beyond the 64 KiB cap */
-	MXC_STS_FETCH_OTHER,         /**< anything else */
+enum mxc_fact_sts_fetch {
+	MXC_FACT_STS_FETCH_OK = 0,       /**< no fetch error */
+	MXC_FACT_STS_FETCH_DNS,          /**< mta-sts.<domain> does not resolve */
+	MXC_FACT_STS_FETCH_CONNECT,      /**< TCP connect failed */
+	MXC_FACT_STS_FETCH_TIMEOUT,      /**< no complete answer in time */
+	MXC_FACT_STS_FETCH_TLS_PKIX,     /**< HTTPS chain not trusted or expired */
+	MXC_FACT_STS_FETCH_TLS_NAME,     /**< HTTPS certificate not for the name */
+	MXC_FACT_STS_FETCH_TLS_OTHER,    /**< TLS handshake failed otherwise */
+	MXC_FACT_STS_FETCH_HTTP_STATUS,  /**< not 200: see sts_http_status */
+	MXC_FACT_STS_FETCH_REDIRECT,     /**< a 3xx: RFC 8461 forbids following it */
+	MXC_FACT_STS_FETCH_CONTENT_TYPE, /**< not text/plain */
+	MXC_FACT_STS_FETCH_TOO_LARGE,    /**< body beyond the 64 KiB cap */
+	MXC_FACT_STS_FETCH_OTHER,        /**< anything else */
 };
 
 /** One TLSA record's parameters (the association data is not needed). */
-struct mxc_tlsa_param {
+struct mxc_fact_tlsa_rr {
 	uint8_t usage;    /**< certificate usage: 0 PKIX-TA .. 3 DANE-EE */
 	uint8_t selector; /**< 0 full certificate, 1 SubjectPublicKeyInfo */
 	uint8_t mtype;    /**< matching type: 0 full, 1 SHA-256, 2 SHA-512 */
@@ -102,13 +102,13 @@ struct mxc_tlsa_param {
 /**
  * What was seen of one mail host at one address. A host name with several
  * addresses appears once per address; a name without an address appears
- * once with status MXC_HOST_NO_ADDRESS. The strings and the TLSA array are
- * the caller's and are only read during mxc_classify().
+ * once with status MXC_FACT_HOST_NO_ADDRESS. The strings and the TLSA
+ * array are the caller's and are only read during mxc_classify().
  */
 struct mxc_host_facts {
 	const char *name;             /**< MX host name, A-label, no trailing dot */
 	const char *address;          /**< the address probed; NULL or "" if none */
-	enum mxc_host_status status;  /**< how far the SMTP session got */
+	enum mxc_fact_host status;  /**< how far the SMTP session got */
 	bool starttls_offered;        /**< EHLO listed STARTTLS */
 	/** EHLO showed signs of STARTTLS removed on the path (e.g. XXXXXXXA). */
 	bool stripping_evidence;
@@ -118,19 +118,19 @@ struct mxc_host_facts {
 	/** The chain verifies to a trust anchor of the CA store, judged
 	 *  without the validity period (that is cert_expired's job), so that
 	 *  an expired but otherwise trusted certificate is not also reported
-	 *  as untrusted. Meaningful only when status is MXC_HOST_OK. */
+	 *  as untrusted. Meaningful only when status is MXC_FACT_HOST_OK. */
 	bool pkix_chain_valid;
 	/** The leaf certificate is valid for the MX host name (RFC 6125). */
 	bool cert_name_matches;
 	/** The leaf certificate's notAfter is before the scan's clock. */
 	bool cert_expired;
-	enum mxc_tlsa_status tlsa;             /**< the TLSA RRset's state */
-	const struct mxc_tlsa_param *tlsa_rr;  /**< the records (may be NULL if 0) */
+	enum mxc_fact_tlsa tlsa;             /**< the TLSA RRset's state */
+	const struct mxc_fact_tlsa_rr *tlsa_rr;  /**< the records (may be NULL if 0) */
 	size_t n_tlsa;                         /**< number of records in tlsa_rr */
-	enum mxc_dane_result dane;             /**< DANE verification result */
+	enum mxc_fact_dane dane;             /**< DANE verification result */
 	/** DNSSEC status of the host's address RRset: RFC 7672 2.2.2 uses
 	 *  TLSA records only when it is secure. */
-	enum mxc_dnssec addr_dnssec;
+	enum mxc_fact_dnssec addr_dnssec;
 };
 
 /**
@@ -144,15 +144,15 @@ struct mxc_domain_facts {
 	/** A null MX (`MX 0 .`) sits beside other MX records (RFC 7505 3). */
 	bool null_mx_with_other;
 	/** DNSSEC status of the MX answer, or of its denial. */
-	enum mxc_dnssec dnssec;
+	enum mxc_fact_dnssec dnssec;
 	/** The validator's reason when not secure ("no-ds", "sig-expired",
 	 *  ...); NULL or "" when there is none. Copied into the verdicts. */
 	const char *dnssec_reason;
 
 	enum mxc_txtrec_status sts_txt;       /**< `_mta-sts` TXT state */
 	const char *sts_id;                   /**< its id when valid, else NULL */
-	enum mxc_sts_policy_state sts_policy; /**< policy fetch state */
-	enum mxc_sts_fetch_error sts_fetch_error; /**< when FETCH_ERROR */
+	enum mxc_fact_sts_policy sts_policy; /**< policy fetch state */
+	enum mxc_fact_sts_fetch sts_fetch_error; /**< when FETCH_ERROR */
 	int sts_http_status;                  /**< the status when HTTP_STATUS */
 	enum mxc_sts_perr sts_parse_error;    /**< when INVALID */
 	enum mxc_sts_mode sts_mode;           /**< the policy's mode when OK */
@@ -343,14 +343,14 @@ int mxc_classify_issues_write(const struct mxc_verdicts *v, char *buf, size_t si
  * @param s a status
  * @return static string; "" for unknown, "?" for a value out of range
  */
-const char *mxc_dnssec_name(enum mxc_dnssec s);
+const char *mxc_fact_dnssec_name(enum mxc_fact_dnssec s);
 
 /**
  * Export name of a TLSA RRset state ("none", "secure", "insecure", "bogus").
  * @param s a state
  * @return static string; "" for unknown, "?" for a value out of range
  */
-const char *mxc_tlsa_status_name(enum mxc_tlsa_status s);
+const char *mxc_fact_tlsa_name(enum mxc_fact_tlsa s);
 
 /**
  * Export name of a host status ("ok", "connect-failed", ..., and
@@ -358,7 +358,7 @@ const char *mxc_tlsa_status_name(enum mxc_tlsa_status s);
  * @param s a status
  * @return static string; "" when not probed, "?" for a value out of range
  */
-const char *mxc_host_status_name(enum mxc_host_status s);
+const char *mxc_fact_host_name(enum mxc_fact_host s);
 
 /**
  * Export name of a DANE result ("match-ee", "match-ta", "mismatch", "none",
@@ -366,22 +366,22 @@ const char *mxc_host_status_name(enum mxc_host_status s);
  * @param r a result
  * @return static string; "" for unknown, "?" for a value out of range
  */
-const char *mxc_dane_result_name(enum mxc_dane_result r);
+const char *mxc_fact_dane_name(enum mxc_fact_dane r);
 
 /**
  * Export name of a policy state ("ok", "fetch-error", "invalid", "n-a").
  * @param s a state
  * @return static string; "?" for a value out of range
  */
-const char *mxc_sts_policy_state_name(enum mxc_sts_policy_state s);
+const char *mxc_fact_sts_policy_name(enum mxc_fact_sts_policy s);
 
 /**
  * Export name of a fetch error ("connect", "tls-pkix", "http-404", ...).
  * @param e the error kind
- * @param http_status the status, used for MXC_STS_FETCH_HTTP_STATUS
+ * @param http_status the status, used for MXC_FACT_STS_FETCH_HTTP_STATUS
  * @param buf at least 16 bytes; the result may point into it
- * @return the name; "" for MXC_STS_FETCH_OK
+ * @return the name; "" for MXC_FACT_STS_FETCH_OK
  */
-const char *mxc_sts_fetch_error_name(enum mxc_sts_fetch_error e, int http_status, char buf[16]);
+const char *mxc_fact_sts_fetch_name(enum mxc_fact_sts_fetch e, int http_status, char buf[16]);
 
 #endif

@@ -28,7 +28,7 @@
 struct fx {
 	struct mxc_domain_facts f;
 	struct mxc_host_facts h[NHOST];
-	struct mxc_tlsa_param tlsa[NHOST][NTLSA];
+	struct mxc_fact_tlsa_rr tlsa[NHOST][NTLSA];
 	const char *mx[4];
 };
 
@@ -43,22 +43,22 @@ static void base(struct fx *x, size_t n)
 
 	memset(x, 0, sizeof(*x));
 	x->f.mx_status = MXC_MX_OK;
-	x->f.dnssec = MXC_DNSSEC_INSECURE;
+	x->f.dnssec = MXC_FACT_DNSSEC_INSECURE;
 	x->f.dnssec_reason = "no-ds";
 	x->f.hosts = x->h;
 	x->f.n_hosts = n;
 	for (i = 0; i < n; i++) {
 		x->h[i].name = host_names[i];
 		x->h[i].address = "127.0.0.1";
-		x->h[i].status = MXC_HOST_OK;
+		x->h[i].status = MXC_FACT_HOST_OK;
 		x->h[i].starttls_offered = true;
 		x->h[i].tls_version = 0x0304;
 		x->h[i].pkix_chain_valid = true;
 		x->h[i].cert_name_matches = true;
-		x->h[i].tlsa = MXC_TLSA_NONE;
+		x->h[i].tlsa = MXC_FACT_TLSA_NONE;
 		x->h[i].tlsa_rr = x->tlsa[i];
-		x->h[i].dane = MXC_DANE_NONE;
-		x->h[i].addr_dnssec = MXC_DNSSEC_INSECURE;
+		x->h[i].dane = MXC_FACT_DANE_NONE;
+		x->h[i].addr_dnssec = MXC_FACT_DNSSEC_INSECURE;
 	}
 }
 
@@ -69,13 +69,13 @@ static void two(struct fx *x)
 
 /* Host i gets a secure TLSA RRset of the given "usage selector mtype"
  * triples (as digits: 311 is 3 1 1) behind a secure address. */
-static void tlsa(struct fx *x, size_t i, enum mxc_tlsa_status st, const int *rr, size_t n)
+static void tlsa(struct fx *x, size_t i, enum mxc_fact_tlsa st, const int *rr, size_t n)
 {
 	size_t k;
 
 	x->h[i].tlsa = st;
 	x->h[i].n_tlsa = n;
-	x->h[i].addr_dnssec = MXC_DNSSEC_SECURE;
+	x->h[i].addr_dnssec = MXC_FACT_DNSSEC_SECURE;
 	for (k = 0; k < n; k++) {
 		x->tlsa[i][k].usage = (uint8_t)(rr[k] / 100);
 		x->tlsa[i][k].selector = (uint8_t)(rr[k] / 10 % 10);
@@ -92,10 +92,10 @@ static void dane(struct fx *x)
 	size_t i;
 
 	two(x);
-	x->f.dnssec = MXC_DNSSEC_SECURE;
+	x->f.dnssec = MXC_FACT_DNSSEC_SECURE;
 	for (i = 0; i < x->f.n_hosts; i++) {
-		tlsa(x, i, MXC_TLSA_SECURE, EE_EE, 2);
-		x->h[i].dane = MXC_DANE_MATCH_EE;
+		tlsa(x, i, MXC_FACT_TLSA_SECURE, EE_EE, 2);
+		x->h[i].dane = MXC_FACT_DANE_MATCH_EE;
 	}
 }
 
@@ -105,7 +105,7 @@ static void sts(struct fx *x, enum mxc_sts_mode mode)
 	x->mx[0] = "*.example.com";
 	x->f.sts_txt = MXC_TXTREC_VALID;
 	x->f.sts_id = "20261129";
-	x->f.sts_policy = MXC_STS_POLICY_OK;
+	x->f.sts_policy = MXC_FACT_STS_POLICY_OK;
 	x->f.sts_mode = mode;
 	x->f.sts_max_age = 604800;
 	x->f.sts_mx = x->mx;
@@ -132,7 +132,7 @@ static void c_unknown(struct fx *x)
 	/* An mx_status from a newer writer: nothing is claimed. */
 	memset(x, 0, sizeof(*x));
 	x->f.mx_status = MXC_MX__COUNT;
-	x->f.dnssec = MXC_DNSSEC_SECURE;
+	x->f.dnssec = MXC_FACT_DNSSEC_SECURE;
 }
 
 static void c_zeroed(struct fx *x)
@@ -145,7 +145,7 @@ static void c_null_mx(struct fx *x)
 {
 	memset(x, 0, sizeof(*x));
 	x->f.mx_status = MXC_MX_NULL;
-	x->f.dnssec = MXC_DNSSEC_SECURE;
+	x->f.dnssec = MXC_FACT_DNSSEC_SECURE;
 	x->f.dnssec_reason = "ignored when secure";
 }
 
@@ -153,7 +153,7 @@ static void c_nxdomain(struct fx *x)
 {
 	memset(x, 0, sizeof(*x));
 	x->f.mx_status = MXC_MX_NXDOMAIN;
-	x->f.dnssec = MXC_DNSSEC_INSECURE;
+	x->f.dnssec = MXC_FACT_DNSSEC_INSECURE;
 	x->f.dnssec_reason = "no-ds";
 }
 
@@ -161,7 +161,7 @@ static void c_no_mail(struct fx *x)
 {
 	memset(x, 0, sizeof(*x));
 	x->f.mx_status = MXC_MX_NO_MAIL;
-	x->f.dnssec = MXC_DNSSEC_INDETERMINATE;
+	x->f.dnssec = MXC_FACT_DNSSEC_INDETERMINATE;
 	x->f.dnssec_reason = "no-answer";
 }
 
@@ -169,7 +169,7 @@ static void c_servfail(struct fx *x)
 {
 	memset(x, 0, sizeof(*x));
 	x->f.mx_status = MXC_MX_SERVFAIL;
-	x->f.dnssec = MXC_DNSSEC_INDETERMINATE;
+	x->f.dnssec = MXC_FACT_DNSSEC_INDETERMINATE;
 	x->f.dnssec_reason = "servfail";
 }
 
@@ -177,7 +177,7 @@ static void c_timeout_bogus(struct fx *x)
 {
 	memset(x, 0, sizeof(*x));
 	x->f.mx_status = MXC_MX_TIMEOUT;
-	x->f.dnssec = MXC_DNSSEC_BOGUS;
+	x->f.dnssec = MXC_FACT_DNSSEC_BOGUS;
 	x->f.dnssec_reason = "sig-expired";
 }
 
@@ -190,8 +190,8 @@ static void c_null_mx_with_other(struct fx *x)
 static void c_plaintext(struct fx *x)
 {
 	two(x);
-	x->h[0].status = MXC_HOST_NO_STARTTLS;
-	x->h[1].status = MXC_HOST_STARTTLS_REJECTED;
+	x->h[0].status = MXC_FACT_HOST_NO_STARTTLS;
+	x->h[1].status = MXC_FACT_HOST_STARTTLS_REJECTED;
 	x->h[0].starttls_offered = false;
 	x->h[0].tls_version = x->h[1].tls_version = 0;
 }
@@ -199,7 +199,7 @@ static void c_plaintext(struct fx *x)
 static void c_plaintext_tls_failed(struct fx *x)
 {
 	two(x);
-	x->h[0].status = x->h[1].status = MXC_HOST_TLS_FAILED;
+	x->h[0].status = x->h[1].status = MXC_FACT_HOST_TLS_FAILED;
 	x->h[0].tls_version = x->h[1].tls_version = 0;
 }
 
@@ -212,7 +212,7 @@ static void c_stripped(struct fx *x)
 static void c_some_starttls(struct fx *x)
 {
 	two(x);
-	x->h[1].status = MXC_HOST_NO_STARTTLS;
+	x->h[1].status = MXC_FACT_HOST_NO_STARTTLS;
 	x->h[1].tls_version = 0;
 	/* Certificate facts of a host without TLS are not looked at. */
 	x->h[1].cert_expired = true;
@@ -221,28 +221,28 @@ static void c_some_starttls(struct fx *x)
 static void c_unreachable(struct fx *x)
 {
 	base(x, 3);
-	x->h[0].status = MXC_HOST_CONNECT_FAILED;
-	x->h[1].status = MXC_HOST_TIMEOUT;
-	x->h[2].status = MXC_HOST_BANNER_ERROR;
+	x->h[0].status = MXC_FACT_HOST_CONNECT_FAILED;
+	x->h[1].status = MXC_FACT_HOST_TIMEOUT;
+	x->h[2].status = MXC_FACT_HOST_BANNER_ERROR;
 }
 
 static void c_one_unreachable(struct fx *x)
 {
 	two(x);
-	x->h[1].status = MXC_HOST_CONNECT_FAILED;
+	x->h[1].status = MXC_FACT_HOST_CONNECT_FAILED;
 	x->h[1].tls_version = 0x0301; /* stale facts of a failed host are ignored */
 }
 
 static void c_not_probed(struct fx *x)
 {
 	two(x);
-	x->h[0].status = x->h[1].status = MXC_HOST_NOT_PROBED;
+	x->h[0].status = x->h[1].status = MXC_FACT_HOST_NOT_PROBED;
 }
 
 static void c_no_address(struct fx *x)
 {
 	two(x);
-	x->h[0].status = x->h[1].status = MXC_HOST_NO_ADDRESS;
+	x->h[0].status = x->h[1].status = MXC_FACT_HOST_NO_ADDRESS;
 }
 
 static void c_no_hosts(struct fx *x)
@@ -293,8 +293,8 @@ static void c_dane_ee_selfsigned(struct fx *x)
 static void c_dane_ta_name(struct fx *x)
 {
 	dane(x);
-	tlsa(x, 0, MXC_TLSA_SECURE, EE_TA, 2);
-	x->h[0].dane = MXC_DANE_MATCH_TA;
+	tlsa(x, 0, MXC_FACT_TLSA_SECURE, EE_TA, 2);
+	x->h[0].dane = MXC_FACT_DANE_MATCH_TA;
 	x->h[0].cert_name_matches = false;
 }
 
@@ -303,7 +303,7 @@ static void c_dane_single(struct fx *x)
 	static const int one[] = { 311 };
 
 	dane(x);
-	tlsa(x, 1, MXC_TLSA_SECURE, one, 1);
+	tlsa(x, 1, MXC_FACT_TLSA_SECURE, one, 1);
 }
 
 static void c_dane_two_ta(struct fx *x)
@@ -311,8 +311,8 @@ static void c_dane_two_ta(struct fx *x)
 	static const int ta[] = { 211, 201 };
 
 	dane(x);
-	tlsa(x, 1, MXC_TLSA_SECURE, ta, 2);
-	x->h[1].dane = MXC_DANE_MATCH_TA;
+	tlsa(x, 1, MXC_FACT_TLSA_SECURE, ta, 2);
+	x->h[1].dane = MXC_FACT_DANE_MATCH_TA;
 }
 
 static void c_dane_pkix_usage(struct fx *x)
@@ -321,7 +321,7 @@ static void c_dane_pkix_usage(struct fx *x)
 	static const int rr[] = { 311, 111 };
 
 	dane(x);
-	tlsa(x, 0, MXC_TLSA_SECURE, rr, 2);
+	tlsa(x, 0, MXC_FACT_TLSA_SECURE, rr, 2);
 }
 
 static void c_dane_unusable(struct fx *x)
@@ -329,79 +329,79 @@ static void c_dane_unusable(struct fx *x)
 	static const int rr[] = { 11, 111, 351 };
 
 	dane(x);
-	tlsa(x, 1, MXC_TLSA_SECURE, rr, 3);
-	x->h[1].dane = MXC_DANE_NONE;
+	tlsa(x, 1, MXC_FACT_TLSA_SECURE, rr, 3);
+	x->h[1].dane = MXC_FACT_DANE_NONE;
 }
 
 static void c_dane_mismatch(struct fx *x)
 {
 	dane(x);
-	x->h[1].dane = MXC_DANE_MISMATCH;
+	x->h[1].dane = MXC_FACT_DANE_MISMATCH;
 }
 
 static void c_dane_no_starttls(struct fx *x)
 {
 	dane(x);
-	x->h[1].status = MXC_HOST_NO_STARTTLS;
-	x->h[1].dane = MXC_DANE_UNKNOWN;
+	x->h[1].status = MXC_FACT_HOST_NO_STARTTLS;
+	x->h[1].dane = MXC_FACT_DANE_UNKNOWN;
 }
 
 static void c_dane_tls_failed(struct fx *x)
 {
 	dane(x);
-	x->h[0].status = MXC_HOST_TLS_FAILED;
-	x->h[0].dane = MXC_DANE_UNKNOWN;
+	x->h[0].status = MXC_FACT_HOST_TLS_FAILED;
+	x->h[0].dane = MXC_FACT_DANE_UNKNOWN;
 }
 
 static void c_dane_partial(struct fx *x)
 {
 	dane(x);
-	x->h[1].tlsa = MXC_TLSA_NONE;
+	x->h[1].tlsa = MXC_FACT_TLSA_NONE;
 	x->h[1].n_tlsa = 0;
-	x->h[1].dane = MXC_DANE_NONE;
+	x->h[1].dane = MXC_FACT_DANE_NONE;
 }
 
 static void c_dane_unreached(struct fx *x)
 {
 	/* One DANE host down: the other carries the verdict. */
 	dane(x);
-	x->h[1].status = MXC_HOST_TIMEOUT;
-	x->h[1].dane = MXC_DANE_UNKNOWN;
+	x->h[1].status = MXC_FACT_HOST_TIMEOUT;
+	x->h[1].dane = MXC_FACT_DANE_UNKNOWN;
 }
 
 static void c_dane_none_reached(struct fx *x)
 {
 	dane(x);
-	x->h[0].status = x->h[1].status = MXC_HOST_CONNECT_FAILED;
-	x->h[0].dane = x->h[1].dane = MXC_DANE_UNKNOWN;
+	x->h[0].status = x->h[1].status = MXC_FACT_HOST_CONNECT_FAILED;
+	x->h[0].dane = x->h[1].dane = MXC_FACT_DANE_UNKNOWN;
 }
 
 static void c_dane_unchecked(struct fx *x)
 {
 	/* The handshake was done but not checked against the records. */
 	dane(x);
-	x->h[1].dane = MXC_DANE_UNKNOWN;
+	x->h[1].dane = MXC_FACT_DANE_UNKNOWN;
 }
 
 static void c_dane_not_probed(struct fx *x)
 {
 	dane(x);
-	x->h[0].status = x->h[1].status = MXC_HOST_NOT_PROBED;
-	x->h[0].dane = x->h[1].dane = MXC_DANE_UNKNOWN;
+	x->h[0].status = x->h[1].status = MXC_FACT_HOST_NOT_PROBED;
+	x->h[0].dane = x->h[1].dane = MXC_FACT_DANE_UNKNOWN;
 }
 
 static void c_tlsa_insecure(struct fx *x)
 {
 	two(x);
-	tlsa(x, 0, MXC_TLSA_INSECURE, EE_EE, 2);
-	x->h[0].addr_dnssec = MXC_DNSSEC_INSECURE;
-	x->h[0].dane = MXC_DANE_NOT_DNSSEC;
+	tlsa(x, 0, MXC_FACT_TLSA_INSECURE, EE_EE, 2);
+	x->h[0].addr_dnssec = MXC_FACT_DNSSEC_INSECURE;
+	x->h[0].dane = MXC_FACT_DANE_NOT_DNSSEC;
 }
 
 static void c_tlsa_addr_insecure(struct fx *x)
 {
 	dane(x);
-	x->h[1].addr_dnssec = MXC_DNSSEC_INSECURE;
+	x->h[1].addr_dnssec = MXC_FACT_DNSSEC_INSECURE;
 }
 
 static void c_tlsa_insecure_pkix_usage(struct fx *x)
@@ -409,35 +409,35 @@ static void c_tlsa_insecure_pkix_usage(struct fx *x)
 	static const int rr[] = { 1 };
 
 	two(x);
-	tlsa(x, 0, MXC_TLSA_INSECURE, rr, 1);
+	tlsa(x, 0, MXC_FACT_TLSA_INSECURE, rr, 1);
 }
 
 static void c_dane_mx_insecure(struct fx *x)
 {
 	dane(x);
-	x->f.dnssec = MXC_DNSSEC_INSECURE;
+	x->f.dnssec = MXC_FACT_DNSSEC_INSECURE;
 }
 
 static void c_tlsa_bogus(struct fx *x)
 {
 	dane(x);
-	x->h[1].tlsa = MXC_TLSA_BOGUS;
+	x->h[1].tlsa = MXC_FACT_TLSA_BOGUS;
 	x->h[1].n_tlsa = 0;
-	x->h[1].dane = MXC_DANE_UNKNOWN;
+	x->h[1].dane = MXC_FACT_DANE_UNKNOWN;
 }
 
 static void c_addr_bogus(struct fx *x)
 {
 	two(x);
-	x->h[1].status = MXC_HOST_NO_ADDRESS;
-	x->h[1].addr_dnssec = MXC_DNSSEC_BOGUS;
-	x->h[1].tlsa = MXC_TLSA_UNKNOWN;
+	x->h[1].status = MXC_FACT_HOST_NO_ADDRESS;
+	x->h[1].addr_dnssec = MXC_FACT_DNSSEC_BOGUS;
+	x->h[1].tlsa = MXC_FACT_TLSA_UNKNOWN;
 }
 
 static void c_mx_bogus(struct fx *x)
 {
 	two(x);
-	x->f.dnssec = MXC_DNSSEC_BOGUS;
+	x->f.dnssec = MXC_FACT_DNSSEC_BOGUS;
 	x->f.dnssec_reason = "signature-expired-long-reason-that-is-cut-at-sixty-three-bytes-"
 			     "exactly-here";
 }
@@ -445,7 +445,7 @@ static void c_mx_bogus(struct fx *x)
 static void c_tlsa_unknown(struct fx *x)
 {
 	two(x);
-	x->h[0].tlsa = x->h[1].tlsa = MXC_TLSA_UNKNOWN;
+	x->h[0].tlsa = x->h[1].tlsa = MXC_FACT_TLSA_UNKNOWN;
 }
 
 static void c_sts(struct fx *x)
@@ -498,19 +498,19 @@ static void c_sts_name(struct fx *x)
 static void c_sts_no_starttls(struct fx *x)
 {
 	enforce(x);
-	x->h[1].status = MXC_HOST_STARTTLS_REJECTED;
+	x->h[1].status = MXC_FACT_HOST_STARTTLS_REJECTED;
 }
 
 static void c_sts_tls_failed(struct fx *x)
 {
 	enforce(x);
-	x->h[1].status = MXC_HOST_TLS_FAILED;
+	x->h[1].status = MXC_FACT_HOST_TLS_FAILED;
 }
 
 static void c_sts_unreached(struct fx *x)
 {
 	enforce(x);
-	x->h[1].status = MXC_HOST_CONNECT_FAILED;
+	x->h[1].status = MXC_FACT_HOST_CONNECT_FAILED;
 	x->h[1].pkix_chain_valid = false; /* not looked at */
 }
 
@@ -536,7 +536,7 @@ static void c_sts_testing_uncovered(struct fx *x)
 static void c_sts_testing_plaintext(struct fx *x)
 {
 	testing(x);
-	x->h[0].status = x->h[1].status = MXC_HOST_NO_STARTTLS;
+	x->h[0].status = x->h[1].status = MXC_FACT_HOST_NO_STARTTLS;
 }
 
 static void c_sts_mode_none(struct fx *x)
@@ -557,26 +557,26 @@ static void c_sts_fetch_connect(struct fx *x)
 {
 	two(x);
 	sts(x, MXC_STS_MODE_UNSET);
-	x->f.sts_policy = MXC_STS_POLICY_FETCH_ERROR;
-	x->f.sts_fetch_error = MXC_STS_FETCH_CONNECT;
+	x->f.sts_policy = MXC_FACT_STS_POLICY_FETCH_ERROR;
+	x->f.sts_fetch_error = MXC_FACT_STS_FETCH_CONNECT;
 }
 
 static void c_sts_fetch_tls_name(struct fx *x)
 {
 	c_sts_fetch_connect(x);
-	x->f.sts_fetch_error = MXC_STS_FETCH_TLS_NAME;
+	x->f.sts_fetch_error = MXC_FACT_STS_FETCH_TLS_NAME;
 }
 
 static void c_sts_fetch_tls_pkix(struct fx *x)
 {
 	c_sts_fetch_connect(x);
-	x->f.sts_fetch_error = MXC_STS_FETCH_TLS_PKIX;
+	x->f.sts_fetch_error = MXC_FACT_STS_FETCH_TLS_PKIX;
 }
 
 static void c_sts_fetch_http(struct fx *x)
 {
 	c_sts_fetch_connect(x);
-	x->f.sts_fetch_error = MXC_STS_FETCH_HTTP_STATUS;
+	x->f.sts_fetch_error = MXC_FACT_STS_FETCH_HTTP_STATUS;
 	x->f.sts_http_status = 404;
 }
 
@@ -584,7 +584,7 @@ static void c_sts_policy_invalid(struct fx *x)
 {
 	two(x);
 	sts(x, MXC_STS_MODE_UNSET);
-	x->f.sts_policy = MXC_STS_POLICY_INVALID;
+	x->f.sts_policy = MXC_FACT_STS_POLICY_INVALID;
 	x->f.sts_parse_error = MXC_STS_ERR_MISSING_MX;
 }
 
@@ -629,7 +629,7 @@ static void c_two_addresses(struct fx *x)
 	two(x);
 	x->h[1].name = x->h[0].name;
 	x->h[1].address = "::1";
-	x->h[1].status = MXC_HOST_NO_STARTTLS;
+	x->h[1].status = MXC_FACT_HOST_NO_STARTTLS;
 }
 
 struct case_cls {
@@ -1009,18 +1009,22 @@ static void test_names(void **state)
 	char buf[16];
 
 	(void)state;
-	assert_string_equal(mxc_dnssec_name(MXC_DNSSEC_INDETERMINATE), "indeterminate");
-	assert_string_equal(mxc_tlsa_status_name(MXC_TLSA_BOGUS), "bogus");
-	assert_string_equal(mxc_host_status_name(MXC_HOST_STARTTLS_REJECTED), "starttls-rejected");
-	assert_string_equal(mxc_host_status_name(MXC_HOST_NOT_PROBED), "");
-	assert_string_equal(mxc_dane_result_name(MXC_DANE_MATCH_TA), "match-ta");
-	assert_string_equal(mxc_sts_policy_state_name(MXC_STS_POLICY_FETCH_ERROR), "fetch-error");
-	assert_string_equal(mxc_sts_fetch_error_name(MXC_STS_FETCH_HTTP_STATUS, 404, buf),
+	assert_string_equal(mxc_fact_dnssec_name(MXC_FACT_DNSSEC_INDETERMINATE), "indeterminate");
+	assert_string_equal(mxc_fact_tlsa_name(MXC_FACT_TLSA_BOGUS), "bogus");
+	assert_string_equal(mxc_fact_host_name(MXC_FACT_HOST_STARTTLS_REJECTED),
+			    "starttls-rejected");
+	assert_string_equal(mxc_fact_host_name(MXC_FACT_HOST_NOT_PROBED), "");
+	assert_string_equal(mxc_fact_dane_name(MXC_FACT_DANE_MATCH_TA), "match-ta");
+	assert_string_equal(mxc_fact_sts_policy_name(MXC_FACT_STS_POLICY_FETCH_ERROR),
+			    "fetch-error");
+	assert_string_equal(mxc_fact_sts_fetch_name(MXC_FACT_STS_FETCH_HTTP_STATUS, 404, buf),
 			    "http-404");
-	assert_string_equal(mxc_sts_fetch_error_name(MXC_STS_FETCH_HTTP_STATUS, -1, buf), "http");
-	assert_string_equal(mxc_sts_fetch_error_name(MXC_STS_FETCH_TLS_NAME, 0, buf), "tls-name");
-	assert_string_equal(mxc_sts_fetch_error_name(MXC_STS_FETCH_OK, 0, buf), "");
-	assert_string_equal(mxc_sts_fetch_error_name((enum mxc_sts_fetch_error)77, 0, buf), "?");
+	assert_string_equal(mxc_fact_sts_fetch_name(MXC_FACT_STS_FETCH_HTTP_STATUS, -1, buf),
+			    "http");
+	assert_string_equal(mxc_fact_sts_fetch_name(MXC_FACT_STS_FETCH_TLS_NAME, 0, buf),
+			    "tls-name");
+	assert_string_equal(mxc_fact_sts_fetch_name(MXC_FACT_STS_FETCH_OK, 0, buf), "");
+	assert_string_equal(mxc_fact_sts_fetch_name((enum mxc_fact_sts_fetch)77, 0, buf), "?");
 }
 
 int main(void)
