@@ -1,0 +1,91 @@
+#!/bin/bash
+# test_dnssec_verdicts.sh - the scanner's DNSSEC verdicts against the truth
+# the signed world was built to have, and against Unbound's.
+#
+# For every (name, type) of tests/world/truth_dnssec.csv:
+#   1. mxc_validate (our stub resolver and validator, asking with CD so the
+#      world's validating Unbound hands over bogus data too) must give the
+#      truth's verdict and reason;
+#   2. Unbound, asked the same question without CD, must agree: AD set for
+#      secure, SERVFAIL for bogus, an answer without AD for insecure. A
+#      disagreement that is explained in writing is listed in
+#      tests/world/dnssec_unbound_differs.txt (name type why) and skipped
+#      for this comparison only;
+#   3. a scan of the domains of the MX rows must put the same verdict and
+#      reason into the dnssec and dnssec_reason columns of the export;
+#   4. the same scan with --no-validate leaves those columns empty.
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+truth=$MXC_SOURCE_DIR/tests/world/truth_dnssec.csv
+explained=$MXC_SOURCE_DIR/tests/world/dnssec_unbound_differs.txt
+: "${TRUST_ANCHOR:?the world has no trust anchor (is it signed?)}"
+: "${MXC_VALIDATE:?MXC_VALIDATE must name the mxc_validate tool}"
+[[ -r $truth ]] || fail "no $truth"
+
+# 1. the validator against the truth
+tail -n +2 "$truth" | cut -d, -f1,2 | tr ',' ' ' >"$TMP/questions"
+timeout -k 5 120 "$MXC_VALIDATE" --resolver "$UNBOUND_ADDR" --trust-anchor "$TRUST_ANCHOR" \
+	<"$TMP/questions" >"$TMP/ours" 2>"$TMP/ours.err" ||
+	fail "mxc_validate failed: $(tail -n 5 "$TMP/ours.err")"
+[[ $(wc -l <"$TMP/ours") -eq $(wc -l <"$TMP/questions") ]] ||
+	fail "mxc_validate answered $(wc -l <"$TMP/ours") of $(wc -l <"$TMP/questions") questions"
+tail -n +2 "$truth" | awk -F, '{ print $1, $2, $3, ($4 == "" ? "-" : $4) }' >"$TMP/want"
+cut -d' ' -f1-4 "$TMP/ours" >"$TMP/got"
+diff -u "$TMP/want" "$TMP/got" >&2 ||
+	fail "the validator's verdicts differ from $truth (want: -, got: +)"
+note "validator: $(wc -l <"$TMP/want") verdicts as the truth says; $(cat "$TMP/ours.err")"
+
+# 2. Unbound, validating with the same anchor, on the same questions
+host=${UNBOUND_ADDR%:*}
+port=${UNBOUND_ADDR##*:}
+bad=0
+checked=0
+while read -r name type verdict _; do
+	if [[ -r $explained ]] && grep -q "^$name $type " "$explained"; then
+		continue
+	fi
+	out=$(dig @"$host" -p "$port" "$name" "$type" +dnssec +tries=2 +time=3 2>&1)
+	status=$(sed -n 's/.*status: \([A-Z]*\).*/\1/p' <<<"$out" | head -n 1)
+	if [[ $status == SERVFAIL ]]; then
+		ub=bogus
+	elif grep -q '^;; flags:.* ad[ ;]' <<<"$out"; then
+		ub=secure
+	elif [[ $status == NOERROR || $status == NXDOMAIN ]]; then
+		ub=insecure
+	else
+		ub="no-answer($status)"
+	fi
+	checked=$((checked + 1))
+	if [[ $ub != "$verdict" ]]; then
+		echo "DIFF $name $type: ours $verdict, Unbound $ub" >&2
+		bad=$((bad + 1))
+	fi
+done <"$TMP/got"
+((bad == 0)) || fail "$bad of $checked verdicts differ from Unbound's"
+note "Unbound: $checked verdicts agree"
+
+# 3. the scan's dnssec columns for the MX rows
+awk -F, 'NR > 1 && $2 == "MX" { print $1 }' "$truth" | sort -u >"$TMP/domains"
+mxc scan 120 scan --db "$TMP/db" --resolver "$UNBOUND_ADDR" --trust-anchor "$TRUST_ANCHOR" \
+	--probes none --timeout 1000 "$TMP/domains"
+expect_rc scan 0
+grep -q 'dnssec: [1-9][0-9]* answers judged' "$TMP/scan.err" ||
+	fail "the scan's summary has no dnssec line"
+export_db "$TMP/db" domains csv "$TMP/domains.csv"
+csvtool project "$TMP/domains.csv" domain,dnssec,dnssec_reason >"$TMP/scan_got"
+awk -F, 'NR > 1 && $2 == "MX" { printf "%s\t%s\t%s\n", $1, $3, $4 }' "$truth" |
+	sort >"$TMP/scan_want"
+diff -u "$TMP/scan_want" "$TMP/scan_got" >&2 ||
+	fail "the export's dnssec columns differ from the truth's MX rows"
+note "scan: $(wc -l <"$TMP/scan_want") domains' dnssec columns as the truth says"
+
+# 4. --no-validate: nothing judged, nothing claimed
+mxc scan-nv 120 scan --db "$TMP/db-nv" --resolver "$UNBOUND_ADDR" --no-validate \
+	--probes none --timeout 1000 "$TMP/domains"
+expect_rc scan-nv 0
+export_db "$TMP/db-nv" domains csv "$TMP/nv.csv"
+csvtool project "$TMP/nv.csv" dnssec,dnssec_reason | sort -u >"$TMP/nv_got"
+[[ $(cat "$TMP/nv_got") == $'\t' || ! -s $TMP/nv_got ]] ||
+	fail "--no-validate still filled the dnssec columns: $(head -n 3 "$TMP/nv_got")"
+note "ok"
