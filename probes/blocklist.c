@@ -511,7 +511,7 @@ static int is_blank(char ch)
 static int parse_line(struct ctx *c, struct mxc_blocklist *bl, const char *s, size_t n)
 {
 	const char *hash = memchr(s, '#', n);
-	size_t i, digits_dots = 1;
+	size_t i, digits_dots = 1, digits = 0;
 
 	if (memchr(s, '\0', n))
 		return fail(c, NULL, 0, "NUL byte in line");
@@ -530,12 +530,15 @@ static int parse_line(struct ctx *c, struct mxc_blocklist *bl, const char *s, si
 	for (i = 0; i < n; i++) {
 		if (is_blank(s[i]) || s[i] == '\v' || s[i] == '\f')
 			return fail(c, s, n, "one entry per line");
-		if (!((s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '/'))
+		if (s[i] >= '0' && s[i] <= '9')
+			digits++;
+		else if (s[i] != '.' && s[i] != '/')
 			digits_dots = 0;
 	}
+	/* No name has a ':' or is all digits (its top label would be). */
 	if (memchr(s, ':', n))
 		return parse_v6(c, bl, s, n);
-	if (digits_dots)
+	if (digits_dots && digits)
 		return parse_v4(c, bl, s, n);
 	if (memchr(s, '/', n))
 		return fail(c, s, n, "not a CIDR nor a name");
