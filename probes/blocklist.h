@@ -51,7 +51,10 @@ struct mxc_blocklist_size {
  */
 int mxc_blocklist_new(struct mxc_blocklist **out);
 
-/** Free a blocklist (NULL is fine). */
+/**
+ * Free a blocklist.
+ * @param bl the list, or NULL
+ */
 void mxc_blocklist_free(struct mxc_blocklist *bl);
 
 /**

@@ -129,7 +129,10 @@ int mxc_polite_opts_check(const struct mxc_polite_opts *o, const char **why);
  */
 int mxc_polite_new(const struct mxc_polite_opts *o, struct mxc_polite **out);
 
-/** Free a scheduler (NULL is fine). Permits still held are forgotten. */
+/**
+ * Free a scheduler. Permits still held are forgotten.
+ * @param p the scheduler, or NULL
+ */
 void mxc_polite_free(struct mxc_polite *p);
 
 /**

@@ -68,7 +68,7 @@ static bool addr_blocked(const struct mxc_blocklist *bl, const char *text)
 static void check_line(const struct mxc_blocklist *whole, const char *line, size_t n)
 {
 	struct mxc_blocklist *one = NULL;
-	char tok[MXC_BLOCKLIST_LINE_MAX + 8], child[MXC_BLOCKLIST_LINE_MAX + 8];
+	char tok[MXC_BLOCKLIST_LINE_MAX + 8], child[MXC_BLOCKLIST_LINE_MAX + 16];
 	size_t a = 0, b = n;
 	char *slash;
 
