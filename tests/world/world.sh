@@ -508,7 +508,8 @@ sign_zone() {
 	if [[ $z == . ]]; then
 		[[ $dsmode == good ]] || die "$src:$ln: the root is the trust anchor; its ds= must be good"
 		printf '%s\n' "$ds" >"$keydir/root.ds"
-		awk '$4 == "DNSKEY"' "$work.signed" >"$keydir/root.key"
+		# Without ldns's trailing ";{id = ...}" comment.
+		awk '$4 == "DNSKEY" { sub(/[ \t]*;.*/, ""); print }' "$work.signed" >"$keydir/root.key"
 	elif [[ -n $ds ]]; then
 		if [[ -z $parent_copy ]]; then
 			log "$z is signed but the world holds no parent zone for its DS"
