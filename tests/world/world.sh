@@ -245,7 +245,7 @@ zone_tag() {
 
 # Directive lines "LINENO<TAB>ARGS" of whole-line comments "; mxc-$2: ARGS"
 # in zone file $1. A comment naming another mxc-* directive is a typo that
-# would silently leave a case unbuilt, so it is reported as "?<TAB>...".
+# would silently leave a case unbuilt, so it is reported as "?LINENO<TAB>NAME".
 directive_lines() {
 	awk -v want="$2" '
 		{ sub(/\r$/, "") }
@@ -259,7 +259,7 @@ directive_lines() {
 			if (name == want)
 				print NR "\t" s
 			else if (name != "sign" && name != "break")
-				print "?\t" name
+				print "?" NR "\t" name
 		}' "$1"
 }
 
@@ -405,7 +405,10 @@ sign_zone() {
 
 	mapfile -t lines < <(directive_lines "$copy" sign)
 	for ln in "${lines[@]}"; do
-		[[ $ln != \?* ]] || die "$src: unknown directive 'mxc-${ln#*$'\t'}:' (mxc-sign, mxc-break)"
+		[[ $ln != \?* ]] || {
+			a=${ln%%$'\t'*}
+			die "$src:${a#\?}: unknown directive 'mxc-${ln#*$'\t'}:' (mxc-sign, mxc-break)"
+		}
 	done
 	if ((${#lines[@]} == 0)); then
 		[[ -z $(directive_lines "$copy" break) ]] ||
