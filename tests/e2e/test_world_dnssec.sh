@@ -32,21 +32,48 @@ problem() {
 	errors=$((errors + 1))
 }
 
-# ask NAME TYPE [DIG-OPTIONS...]: "STATUS FLAGS EDE ANSWERS" of one answer,
-# where FLAGS is the header flags joined by commas, EDE the Extended DNS
-# Error code or "-", ANSWERS the number of answer records.
+# ask NAME TYPE: two lines "STATUS FLAGS EDE ANSWERS", for the plain
+# question and for the same with the CD bit (one dig run asks both). FLAGS
+# is the header flags joined by commas, EDE the first Extended DNS Error
+# code or "-", ANSWERS the number of answer records.
 ask() {
-	local name=$1 type=$2 out status flags ede count
-	shift 2
-	out=$(dig @"$server" -p "$port" "$name" "$type" +time=5 +tries=2 "$@" 2>&1) || {
-		echo "TIMEOUT - - 0"
-		return
-	}
-	status=$(sed -n 's/.*status: \([A-Z]*\),.*/\1/p' <<<"$out")
-	flags=$(sed -n 's/^;; flags: \([a-z ]*\);.*/\1/p' <<<"$out" | tr ' ' ',')
-	ede=$(sed -n 's/^; EDE: \([0-9]*\).*/\1/p' <<<"$out" | head -n 1)
-	count=$(sed -n 's/.* ANSWER: \([0-9]*\),.*/\1/p' <<<"$out")
-	echo "${status:-TIMEOUT} ${flags:--} ${ede:--} ${count:-0}"
+	local out
+	out=$(dig @"$server" -p "$port" +time=5 +tries=2 "$1" "$2" "$1" "$2" +cd 2>&1) || true
+	awk '
+		function flush() {
+			if (open) {
+				print st, (fl == "" ? "-" : fl), (ede == "" ? "-" : ede), an
+				n++
+			}
+			open = 0
+		}
+		/->>HEADER<<-/ {
+			flush()
+			open = 1
+			fl = ""; ede = ""; an = 0
+			st = $0
+			sub(/.*status: /, "", st)
+			sub(/,.*/, "", st)
+		}
+		/^;; flags:/ {
+			fl = $0
+			sub(/^;; flags: /, "", fl)
+			sub(/;.*/, "", fl)
+			gsub(/ /, ",", fl)
+			an = $0
+			sub(/.* ANSWER: /, "", an)
+			sub(/,.*/, "", an)
+		}
+		/^; EDE: / && ede == "" {
+			ede = $3
+			sub(/[^0-9].*/, "", ede)
+		}
+		END {
+			flush()
+			# A question that got no answer at all still gets its line.
+			for (; n < 2; n++)
+				print "TIMEOUT - - 0"
+		}' <<<"$out"
 }
 
 # The Extended DNS Errors Unbound gives for a bogus answer with this reason.
@@ -92,8 +119,10 @@ while IFS=, read -r name type verdict reason extra; do
 	rows=$((rows + 1))
 	declare "$verdict=$((${!verdict} + 1))"
 
-	read -r st fl ede _ < <(ask "$name" "$type")
-	read -r cst _ _ ccount < <(ask "$name" "$type" +cd)
+	{
+		read -r st fl ede _
+		read -r cst _ _ ccount
+	} < <(ask "$name" "$type")
 	q="$name $type"
 	case $verdict in
 	secure | insecure)

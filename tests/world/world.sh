@@ -422,8 +422,9 @@ sign_zone() {
 	read -r -a w <<<"$args"
 	((${#w[@]} > 0)) || die "$src:$ln: mxc-sign needs an algorithm"
 	alg=${w[0]^^}
-	case " RSAMD5 RSASHA1 RSASHA1-NSEC3-SHA1 RSASHA256 RSASHA512 ECDSAP256SHA256 ECDSAP384SHA384 ED25519 ED448 " in
-	*" $alg "*) ;;
+	case $alg in
+	RSAMD5 | RSASHA1 | RSASHA1-NSEC3-SHA1 | RSASHA256 | RSASHA512) ;;
+	ECDSAP256SHA256 | ECDSAP384SHA384 | ED25519 | ED448) ;;
 	*) die "$src:$ln: unknown algorithm '${w[0]}' (RSASHA256, ECDSAP256SHA256, ECDSAP384SHA384, ED25519, ...)" ;;
 	esac
 	for a in "${w[@]:1}"; do
@@ -432,8 +433,9 @@ sign_zone() {
 		optout) optout=1 ;;
 		iterations=*)
 			iter=${a#*=}
-			[[ $iter =~ ^[0-9]{1,4}$ ]] && ((iter <= 2500)) ||
+			if ! [[ $iter =~ ^[0-9]{1,4}$ ]] || ((iter > 2500)); then
 				die "$src:$ln: iterations must be 0..2500, not '$iter'"
+			fi
 			;;
 		salt=*)
 			salt=${a#*=}
@@ -547,12 +549,17 @@ sign_world() {
 			[[ $p != "$z" ]] || continue
 			[[ $p == . || $z == *."$p" ]] || continue
 			l=$(labels "$p")
-			((l > bl)) && best=$p bl=$l
+			if ((l > bl)); then
+				best=$p
+				bl=$l
+			fi
 		done
 		got=$(sign_zone "$z" "${file_of[$z]}" "${best:+${file_of[$best]}}" "$dir" "$now")
-		[[ $got == signed ]] && n=$((n + 1))
-		[[ $got == signed || $z != . ]] ||
+		if [[ $got == signed ]]; then
+			n=$((n + 1))
+		elif [[ $z == . ]]; then
 			die "the root zone has no mxc-sign directive; the world needs a trust anchor"
+		fi
 	done < <(for z in "${!file_of[@]}"; do echo "$(labels "$z") $z"; done | sort -k1,1nr -k2,2)
 	log "signed $n zones; trust anchor $dir/keys/root.ds"
 }
