@@ -290,14 +290,16 @@ while IFS=$'\t' read -r host ip status starttls pkix name dane; do
 	[[ $pf_dane == yes ]] || continue
 	pf_dane "$TMP/$host.pf-dane" "$host"
 	got=none
-	grep -q 'matched end entity' "$TMP/$host.pf-dane" && got=match-ee
-	grep -q 'matched trust anchor' "$TMP/$host.pf-dane" && got=match-ta
+	# Postfix 3.7 logs "Matched DANE EE|TA certificate at depth N: <TLSA>".
+	grep -q 'Matched DANE EE ' "$TMP/$host.pf-dane" && got=match-ee
+	grep -q 'Matched DANE TA ' "$TMP/$host.pf-dane" && got=match-ta
 	want=$dane
 	[[ $want == not-dnssec ]] && want=none
 	if [[ $want == mismatch ]]; then
 		want=none
-		grep -q 'Untrusted TLS connection' "$TMP/$host.pf-dane" ||
-			bad "$host" "posttls-finger -l dane did not call the connection Untrusted (truth mismatch)"
+		grep -q 'no matching DANE TLSA records' "$TMP/$host.pf-dane" &&
+			grep -q 'Untrusted TLS connection' "$TMP/$host.pf-dane" ||
+			bad "$host" "posttls-finger -l dane did not report 'no matching DANE TLSA records' and an Untrusted connection (truth mismatch)"
 	fi
 	[[ $got == "$want" ]] ||
 		bad "$host" "posttls-finger -l dane: '$got', truth $dane (transcript $TMP/$host.pf-dane)"
