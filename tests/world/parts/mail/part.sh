@@ -109,6 +109,15 @@ pick_port() {
 	die "no free TCP port in 2525..2715; set MXC_WORLD_SMTP_PORT"
 }
 
+# True if process $1 exists and is not a zombie. A server whose parent has
+# exited is reaped by PID 1, which in a container may never do it: a dead
+# server must not look alive to kill -0.
+running() {
+	local st
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+	[[ -n $st && ${st%% *} != Z ]]
+}
+
 # True if PID file $1 names a live process whose command line contains $2:
 # a recycled PID is never taken for ours.
 pid_live() {
@@ -116,7 +125,7 @@ pid_live() {
 	[[ -s $file ]] || return 1
 	pid=$(<"$file")
 	[[ $pid =~ ^[0-9]+$ ]] || return 1
-	kill -0 "$pid" 2>/dev/null || return 1
+	running "$pid" || return 1
 	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$marker"
 }
 
@@ -130,18 +139,18 @@ stop_one() {
 	pid=$(<"$file")
 	kill -TERM "$pid" 2>/dev/null || true
 	for ((i = 0; i < STOP_WAIT * 10; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
+		running "$pid" || break
 		sleep 0.1
 	done
-	if kill -0 "$pid" 2>/dev/null; then
+	if running "$pid"; then
 		log "$name (pid $pid) ignored SIGTERM; sending SIGKILL"
 		kill -KILL "$pid" 2>/dev/null || true
 		for ((i = 0; i < 50; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
+			running "$pid" || break
 			sleep 0.1
 		done
 	fi
-	if kill -0 "$pid" 2>/dev/null; then
+	if running "$pid"; then
 		log "$name (pid $pid) is still running"
 		return 1
 	fi
@@ -237,6 +246,7 @@ EOF
 
 # banner ADDR PORT: true once the server at ADDR:PORT sends a 220 line.
 banner() {
+	# shellcheck disable=SC2016 # expanded by the inner bash
 	timeout 5 bash -c '
 		exec 3<>"/dev/tcp/$1/$2" || exit 1
 		IFS= read -r -t 4 line <&3 || exit 1
@@ -244,13 +254,19 @@ banner() {
 		[[ $line == 220* ]]' _ "$1" "$2" 2>/dev/null
 }
 
-# wait_listeners PORT PIDFILE MARKER NAME ADDR...: until every ADDR:PORT
-# accepts TCP connections, bounded by START_WAIT.
+# wait_listeners PORT PIDFILE NAME ADDR...: until every ADDR:PORT has a
+# listening socket, bounded by START_WAIT; fails at once if the server
+# exits.
 wait_listeners() {
-	local port=$1 pidfile=$2 marker=$3 name=$4 i a missing
-	shift 4
+	local port=$1 pidfile=$2 name=$3 i a missing
+	shift 3
 	for ((i = 0; i < START_WAIT * 10; i++)); do
-		pid_live "$pidfile" "$marker" || return 1
+		# Not pid_live: right after the fork the child may not have
+		# exec'd yet, and its command line is still ours.
+		if ! running "$(<"$pidfile")"; then
+			log "$name exited during start-up"
+			return 1
+		fi
 		missing=
 		for a in "$@"; do
 			ss -Hltn "src = $a and sport = :$port" | grep -q . || missing=$a
@@ -268,7 +284,7 @@ start_postfix() {
 	[[ -x $MASTER ]] || die "no Postfix master daemon at $MASTER"
 	getent passwd postfix >/dev/null || die "no user postfix (install postfix)"
 
-	rm -rf "$m/etc" "$m/queue" "$m/data" "$m/log"
+	rm -rf "${m:?}/etc" "${m:?}/queue" "${m:?}/data" "${m:?}/log"
 	mkdir -p "$m/etc" "$m/queue" "$m/data" "$m/log"
 	# The daemons run as the postfix user: data_directory is theirs, and
 	# their key and certificate files are read before privileges drop.
@@ -293,7 +309,7 @@ start_postfix() {
 	echo $! >"$m/run/master.pid"
 	addrs=$(awk 'NF { print $1 }' <<<"$POSTFIX_HOSTS")
 	# shellcheck disable=SC2086
-	if ! wait_listeners "$port" "$m/run/master.pid" "$m/etc" postfix $addrs ||
+	if ! wait_listeners "$port" "$m/run/master.pid" postfix $addrs ||
 		! banner 127.0.2.1 "$port"; then
 		tail -n 20 "$m/log/maillog" "$m/log/master.out" >&2 2>/dev/null || true
 		return 1
@@ -307,15 +323,14 @@ start_odd() {
 	command -v python3 >/dev/null || die "python3 is needed for $ODD"
 	while read -r addr name mode; do
 		[[ -n $addr ]] || continue
-		pidfile=$m/run/odd-${name%%.*}.pid
+		pidfile=$m/run/${name%%.*}.pid
 		python3 "$ODD" --listen "$addr:$port" --mode "$mode" \
 			--cert "$PKI/odd.chain.pem" --key "$PKI/odd.key" \
-			</dev/null >"$m/log/odd-${name%%.*}.log" 2>&1 &
+			</dev/null >"$m/log/${name%%.*}.log" 2>&1 &
 		echo $! >"$pidfile"
 		echo "--listen $addr:$port" >"$pidfile.marker"
-		if ! wait_listeners "$port" "$pidfile" "--listen $addr:$port" \
-			"smtp_odd $mode" "$addr"; then
-			tail -n 20 "$m/log/odd-${name%%.*}.log" >&2 || true
+		if ! wait_listeners "$port" "$pidfile" "smtp_odd.py --mode $mode" "$addr"; then
+			tail -n 20 "$m/log/${name%%.*}.log" >&2 || true
 			return 1
 		fi
 		echo "$addr"
