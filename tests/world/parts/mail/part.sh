@@ -290,6 +290,12 @@ start_postfix() {
 	# their key and certificate files are read before privileges drop.
 	chown postfix: "$m/data"
 	chmod 700 "$m/data"
+	# The master opens data_directory as user postfix, so every directory
+	# above it must be searchable by that user (not so under /root).
+	if command -v runuser >/dev/null &&
+		! runuser -u postfix -- test -w "$m/data" 2>/dev/null; then
+		die "user postfix cannot reach $m/data: run the world in a directory every user can search (a parent of $m is not)"
+	fi
 	write_main_cf "$m"
 	write_master_cf "$m" "$port"
 
