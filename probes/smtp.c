@@ -42,6 +42,7 @@
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 
@@ -106,7 +107,8 @@ struct mxc_smtp_probe {
 	struct mxc_tlsa tlsa[MXC_SMTP_TLSA_MAX];
 	size_t ntlsa;
 	uint8_t *tlsa_data;          /**< one block holding every record's data */
-	int dane_usable;             /**< usable secure records were given to OpenSSL */
+	int dane_wanted;             /**< secure records usable for SMTP exist */
+	int dane_usable;             /**< and OpenSSL took at least one */
 	struct mxc_buf in;           /**< clear-text bytes not yet a reply */
 	struct mxc_smtp_result res;
 	uint8_t rbuf[READ_CHUNK];
@@ -223,7 +225,7 @@ static void finish(struct mxc_smtp_probe *p)
 	p->res.elapsed_ms = mxc_now_ms() - p->start_ms;
 	/* DANE could not be checked because no TLS session came up: a DANE
 	 * sender would not deliver to this host. */
-	if (p->dane_usable && p->res.status != MXC_SMTP_OK) {
+	if (p->dane_wanted && p->res.status != MXC_SMTP_OK) {
 		p->res.dane = MXC_DANE_MISMATCH;
 		snprintf(p->res.dane_detail, sizeof(p->res.dane_detail), "no-tls");
 	}
@@ -813,6 +815,22 @@ static void tlsa_text(struct mxc_smtp_probe *p)
 	}
 }
 
+/* What OpenSSL's SSL_dane_tlsa_add() will accept for SMTP: DANE-TA or
+ * DANE-EE, a known selector, data of the matching type's length. Known
+ * before the connection, so a host that never gets to TLS can still be
+ * judged (a DANE sender would not deliver to it). */
+static int tlsa_usable(const struct mxc_tlsa *t)
+{
+	if ((t->usage != 2 && t->usage != 3) || t->selector > 1)
+		return 0;
+	switch (t->mtype) {
+	case 0: return t->len > 0;
+	case 1: return t->len == 32;
+	case 2: return t->len == 64;
+	default: return 0;
+	}
+}
+
 static int copy_target(struct mxc_smtp_probe *p, const struct mxc_smtp_target *tg)
 {
 	size_t i, total = 0, off = 0, n = tg->ntlsa;
@@ -839,6 +857,8 @@ static int copy_target(struct mxc_smtp_probe *p, const struct mxc_smtp_target *t
 		off += tg->tlsa[i].len;
 	}
 	p->ntlsa = n;
+	for (i = 0; i < n && tg->tlsa_secure; i++)
+		p->dane_wanted |= tlsa_usable(&p->tlsa[i]);
 	return 0;
 }
 
@@ -958,8 +978,22 @@ int mxc_smtp_ctx_new(uv_loop_t *loop, const struct mxc_smtp_opts *opts,
 	if (!loop || !out)
 		return MXC_EINVAL;
 	if (!ehlo_name_ok(ehlo)) {
-		mxc_log_error("--ehlo %s: not a domain name or address literal", ehlo);
+		char shown[64];
+
+		copy_printable(shown, sizeof(shown), (const uint8_t *)ehlo, strlen(ehlo));
+		mxc_log_error("--ehlo %s: not a domain name or address literal", shown);
 		return MXC_EINVAL;
+	}
+	if (opts && opts->ca_file) {
+		FILE *f = fopen(opts->ca_file, "r");
+
+		if (!f) {
+			int e = errno;
+
+			mxc_log_error("--ca-file %s: %s", opts->ca_file, strerror(e));
+			return MXC_EINVAL;
+		}
+		fclose(f);
 	}
 	ctx = mxc_calloc(1, sizeof(*ctx));
 	if (!ctx)
