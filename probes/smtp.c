@@ -65,7 +65,7 @@
 #define DEF_QUIT_MS 3000
 #define DEF_REPLY_BYTES (16 * 1024)
 #define DEF_TLS_BYTES (256 * 1024)
-#define READ_CHUNK 4096
+#define READ_CHUNK (64 * 1024)
 #define EHLO_NAME_MAX 255
 
 struct mxc_smtp_ctx {
@@ -75,6 +75,10 @@ struct mxc_smtp_ctx {
 	size_t ehlo_cmd_len;
 	struct mxc_smtp_opts opts;        /**< defaults filled in; no strings */
 	struct mxc_smtp_stats stats;
+	/** One read buffer for every probe: libuv hands each read to its
+	 * callback at once, which copies the bytes into the probe's reply
+	 * buffer or TLS input, so no probe needs a buffer of its own. */
+	uint8_t rbuf[READ_CHUNK];
 };
 
 enum probe_state {
@@ -111,7 +115,6 @@ struct mxc_smtp_probe {
 	int dane_usable;             /**< and OpenSSL took at least one */
 	struct mxc_buf in;           /**< clear-text bytes not yet a reply */
 	struct mxc_smtp_result res;
-	uint8_t rbuf[READ_CHUNK];
 };
 
 struct plain_write {
@@ -731,7 +734,7 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 	struct mxc_smtp_probe *p = h->data;
 
 	(void)hint;
-	*buf = uv_buf_init((char *)p->rbuf, sizeof(p->rbuf));
+	*buf = uv_buf_init((char *)p->ctx->rbuf, sizeof(p->ctx->rbuf));
 }
 
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
@@ -1027,6 +1030,9 @@ int mxc_smtp_ctx_new(uv_loop_t *loop, const struct mxc_smtp_opts *opts,
 		goto nomem;
 	SSL_CTX_set_options(sc, SSL_OP_NO_COMPRESSION | SSL_OP_LEGACY_SERVER_CONNECT | SSL_OP_NO_TICKET);
 	SSL_CTX_set_session_cache_mode(sc, SSL_SESS_CACHE_OFF);
+	/* Thousands of sessions wait on the network at once; their 16 KiB
+	 * record buffers need not exist while they wait. */
+	SSL_CTX_set_mode(sc, SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_verify(sc, SSL_VERIFY_NONE, NULL);
 	if (opts && opts->ca_file) {
 		if (SSL_CTX_load_verify_locations(sc, opts->ca_file, NULL) != 1) {
