@@ -31,7 +31,7 @@
  * curl reports a chain that does not verify and a name that does not match
  * with one code; the OpenSSL verify result it keeps tells them apart,
  * because OpenSSL checks the chain in the handshake and curl checks the
- * name afterwards.
+ * name afterwards (a certificate wrong in both ways is tls-pkix).
  */
 #include "probes/sts_fetch.h"
 
@@ -461,8 +461,12 @@ static enum mxc_sts_ferr classify_curl(struct fetch *fe, CURLcode rc)
 		curl_easy_getinfo(fe->easy, CURLINFO_CONNECT_TIME_T, &connect_us);
 		return connect_us > 0 ? MXC_STS_FETCH_TIMEOUT : MXC_STS_FETCH_CONNECT;
 	case CURLE_PEER_FAILED_VERIFICATION:
+		/* curl primes the result with 1 (X509_V_ERR_UNSPECIFIED) and
+		 * stores OpenSSL's verdict only once it has got past the name
+		 * check: a chain error is a real X509_V_ERR_* (> 1), a name
+		 * mismatch leaves 0 or the primer. */
 		curl_easy_getinfo(fe->easy, CURLINFO_SSL_VERIFYRESULT, &verify);
-		return verify != 0 ? MXC_STS_FETCH_TLS_PKIX : MXC_STS_FETCH_TLS_NAME;
+		return verify > 1 ? MXC_STS_FETCH_TLS_PKIX : MXC_STS_FETCH_TLS_NAME;
 	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_SSL_CIPHER:
 	case CURLE_SSL_CERTPROBLEM:
