@@ -64,6 +64,8 @@ struct sock {
 	struct link link;         /* in fetcher->socks, so close can find it */
 	struct mxc_sts_fetcher *f;
 	curl_socket_t fd;
+	int events;               /* what curl last asked for (UV_*) */
+	bool closing;             /* uv_close called; memory not yet freed */
 };
 
 /* One fetch, from start to callback. Lives in exactly one list. */
@@ -631,21 +633,31 @@ static void on_poll(uv_poll_t *p, int status, int events)
 	struct mxc_sts_fetcher *f = s->f;
 	int flags = 0, running;
 
-	if (f->closing)
+	if (f->closing || s->closing)
 		return;
+	/*
+	 * An error (libuv stops the handle on POLLERR) is handed to curl as
+	 * readable and writable, so that curl finds the cause itself: a
+	 * refused connect is then one failed address and the next is tried.
+	 * CURL_CSELECT_ERR would end the whole transfer instead.
+	 */
 	if (status < 0)
-		flags = CURL_CSELECT_ERR;
+		flags = CURL_CSELECT_IN | CURL_CSELECT_OUT;
 	if (events & UV_READABLE)
 		flags |= CURL_CSELECT_IN;
 	if (events & UV_WRITABLE)
 		flags |= CURL_CSELECT_OUT;
-	/* s may be closed by the call; only f is used after it. */
+	/* s may be closed by the call, but its memory lives until its
+	 * close callback, which runs later. */
 	curl_multi_socket_action(f->multi, s->fd, flags, &running);
+	if (status < 0 && !s->closing && !f->closing)
+		uv_poll_start(&s->poll, s->events, on_poll);
 	collect(f);
 }
 
 static void sock_close(struct sock *s)
 {
+	s->closing = true;
 	list_del(&s->link);
 	uv_close((uv_handle_t *)&s->poll, on_sock_closed);
 }
@@ -687,6 +699,7 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
 		events |= UV_READABLE;
 	if (what & CURL_POLL_OUT)
 		events |= UV_WRITABLE;
+	s->events = events;
 	if (uv_poll_start(&s->poll, events, on_poll) != 0)
 		return -1;
 	return 0;
