@@ -477,6 +477,7 @@ static enum mxc_sts_ferr classify_curl(struct fetch *fe, CURLcode rc)
 		return MXC_STS_FETCH_TLS;
 	case CURLE_FILESIZE_EXCEEDED:
 		return MXC_STS_FETCH_TOO_LARGE;
+	case CURLE_UNSUPPORTED_PROTOCOL: /* "Received HTTP/0.9": not HTTP */
 	case CURLE_GOT_NOTHING:
 	case CURLE_RECV_ERROR:
 	case CURLE_SEND_ERROR:

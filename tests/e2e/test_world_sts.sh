@@ -10,8 +10,8 @@
 # and prints the truth columns. Where a fetch happens, curl fetches the same
 # URL from the same address with the same CA (--max-redirs 0, no -L) and
 # its verdict must agree on the kind of outcome: fetched (ok or syntax),
-# http-<code>, redirect, content-type, too-large, timeout, connect, or a
-# TLS verification failure.
+# http-<code>, redirect, content-type, too-large, timeout, connect,
+# protocol, or a TLS verification failure.
 #
 # Needs the world's https part (tests/world/parts/https): HTTPS_PORT and
 # STS_CA_FILE in the world's env. The scanner binary is not used.
@@ -56,6 +56,11 @@ curl_verdict() {
 		echo timeout
 	elif ((rc == 60)); then
 		echo tls
+	elif ((rc == 56)) && grep -q "Too large response headers" "$TMP/$d.curl.err"; then
+		echo too-large
+	elif ((rc == 1 || rc == 8 || rc == 52 || rc == 56)); then
+		# HTTP/0.9 refused, weird reply, nothing, reset mid-response.
+		echo protocol
 	elif ((rc != 0)); then
 		echo "curl-error-$rc"
 	elif ((code >= 300 && code < 400)); then

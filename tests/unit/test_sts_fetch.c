@@ -302,6 +302,22 @@ static void test_too_large(void **state)
 	g = fetch("endless.sts.test", "127.0.3.4");
 	assert_int_equal(g.error, MXC_STS_FETCH_TOO_LARGE);
 	assert_true(g.elapsed_ms < 4000);
+	/* Header lines without end: cut at our header cap. */
+	g = fetch("headers.sts.test", "127.0.3.6");
+	assert_int_equal(g.error, MXC_STS_FETCH_TOO_LARGE);
+	assert_non_null(strstr(g.detail, "headers"));
+	assert_true(g.elapsed_ms < 4000);
+}
+
+static void test_garbage(void **state)
+{
+	struct got g = fetch("garbage.sts.test", "127.0.3.5");
+
+	(void)state;
+	assert_int_equal(g.error, MXC_STS_FETCH_PROTOCOL);
+	assert_string_equal(g.name, "protocol");
+	assert_int_equal(g.http_code, 0);
+	assert_true(g.elapsed_ms < 4000);
 }
 
 /* --- TLS --------------------------------------------------------------- */
@@ -638,6 +654,7 @@ int main(void)
 		cmocka_unit_test(test_http_errors),
 		cmocka_unit_test(test_syntax),
 		cmocka_unit_test(test_too_large),
+		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_tls),
 		cmocka_unit_test(test_timeouts),
 		cmocka_unit_test(test_connect_and_dns),

@@ -10,7 +10,9 @@
 # (tests/world/zones/sts.test.zone says which is which, truth_sts.csv what
 # a fetch must conclude). stall.py plays the servers nginx will not: one
 # that stalls after the handshake (127.0.3.2), one that drips (127.0.3.3),
-# one that sends an endless body (127.0.3.4). Nothing listens on 127.0.3.9.
+# one that sends an endless body (127.0.3.4), one that answers binary
+# garbage (127.0.3.5), one whose headers never end (127.0.3.6). Nothing
+# listens on 127.0.3.9.
 #
 # The PKI is made at every start under DIR/https/pki: a test CA (its PEM is
 # STS_CA_FILE, for --ca-file and curl --cacert), one certificate for every
@@ -18,7 +20,7 @@
 # self-signed that no CA vouches for.
 #
 # Port: MXC_WORLD_HTTPS_PORT, or the first of 4443, 4453, ... free on all
-# four addresses. nginx runs in the foreground of a background job (-p and
+# six addresses. nginx runs in the foreground of a background job (-p and
 # -e under DIR/https, so it never touches /var), and $! is what stop ends.
 set -euo pipefail
 
@@ -28,6 +30,8 @@ NGINX_ADDR=$NET.1
 STALL_ADDR=$NET.2
 DRIP_ADDR=$NET.3
 ENDLESS_ADDR=$NET.4
+GARBAGE_ADDR=$NET.5
+HEADERS_ADDR=$NET.6
 START_WAIT=20
 STOP_WAIT=10
 
@@ -36,7 +40,7 @@ STOP_WAIT=10
 # (generated, over 64 KiB).
 NGINX_CASES=(enforce testing none wildok wildbad some crlf notxt ctype badmode
 	badline notfound redirect big)
-PY_CASES=(stall drip endless)
+PY_CASES=(stall drip endless garbage headers)
 
 die() {
 	echo "https/part.sh: $*" >&2
@@ -89,7 +93,8 @@ do_stop() {
 
 port_busy() {
 	local p=$1 a
-	for a in "$NGINX_ADDR" "$STALL_ADDR" "$DRIP_ADDR" "$ENDLESS_ADDR"; do
+	for a in "$NGINX_ADDR" "$STALL_ADDR" "$DRIP_ADDR" "$ENDLESS_ADDR" \
+		"$GARBAGE_ADDR" "$HEADERS_ADDR"; do
 		ss -Hlnt "src $a:$p" | grep -q . && return 0
 	done
 	ss -Hlnt "src 0.0.0.0:$p" | grep -q . && return 0
@@ -281,7 +286,8 @@ do_start() {
 	echo $! >"$H/run/nginx.pid"
 	python3 "$HERE/stall.py" --cert "$H/pki/good.pem" --key "$H/pki/good.key" \
 		--port "$PORT" --stall "$STALL_ADDR" --drip "$DRIP_ADDR" \
-		--endless "$ENDLESS_ADDR" --ready "$H/stall.ready" \
+		--endless "$ENDLESS_ADDR" --garbage "$GARBAGE_ADDR" \
+		--headers "$HEADERS_ADDR" --ready "$H/stall.ready" \
 		</dev/null >"$H/stall.out" 2>&1 &
 	echo $! >"$H/run/stall.pid"
 
@@ -290,7 +296,7 @@ do_start() {
 		do_stop "$dir" || true
 		die "nginx did not start"
 	fi
-	if ! wait_for "stall.py on $NET.2-4:$PORT" test -e "$H/stall.ready"; then
+	if ! wait_for "stall.py on $NET.2-6:$PORT" test -e "$H/stall.ready"; then
 		tail -n 20 "$H/stall.out" >&2 || true
 		do_stop "$dir" || true
 		die "stall.py did not start"
@@ -306,7 +312,7 @@ do_start() {
 		printf 'NGINX_PID=%q\n' "$(<"$H/run/nginx.pid")"
 		printf 'STALL_PID=%q\n' "$(<"$H/run/stall.pid")"
 	} >>"$dir/env"
-	log "policy servers up: nginx $NGINX_ADDR:$PORT, stall.py $NET.2-4:$PORT"
+	log "policy servers up: nginx $NGINX_ADDR:$PORT, stall.py $NET.2-6:$PORT"
 }
 
 [[ $# -eq 2 ]] || { echo "usage: part.sh start|stop DIR" >&2; exit 2; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """stall.py - the hostile MTA-STS policy servers nginx will not play.
 
-Three TLS listeners on one port, one address each:
+Five TLS listeners on one port, one address each:
 
   --stall ADDR    completes the TLS handshake, reads the request, then says
                   nothing until the client gives up (or 120 s pass)
@@ -9,9 +9,12 @@ Three TLS listeners on one port, one address each:
                   half second, never finishing within any sane deadline
   --endless ADDR  answers 200 text/plain without a length and sends
                   64 KiB blocks as fast as the client reads, up to 1 GiB
+  --garbage ADDR  answers the request with binary garbage, not HTTP
+  --headers ADDR  answers 200 and then header lines without end
 
-A fetcher that honours RFC 8461 must give up on the first two at its
-deadline and on the third after 64 KiB. Each connection is a daemon thread
+A fetcher that honours RFC 8461 must give up on the stall and the drip at
+its deadline, on the endless body after 64 KiB, on the garbage at once and
+on the headers at its own cap. Each connection is a daemon thread
 with its own time bound, so a client that vanishes costs the world nothing.
 --ready FILE is created once every socket listens. SIGTERM ends the process.
 Python standard library only.
@@ -74,6 +77,21 @@ def endless(tls):
         sent += len(block)
 
 
+def garbage(tls):
+    # Bytes that start no HTTP status line, then the end of the connection.
+    tls.sendall(bytes((i * 151 + 7) % 256 for i in range(4096)))
+
+
+def headers(tls):
+    tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n")
+    line = b"X-Pad: " + b"h" * 90 + b"\r\n"
+    end = time.monotonic() + CONN_LIMIT_S
+    sent = 0
+    while sent < ENDLESS_MAX and time.monotonic() < end:
+        tls.sendall(line * 64)
+        sent += len(line) * 64
+
+
 def handle(conn, ctx, mode):
     try:
         conn.settimeout(10)
@@ -105,13 +123,16 @@ def main():
     ap.add_argument("--stall", required=True)
     ap.add_argument("--drip", required=True)
     ap.add_argument("--endless", required=True)
+    ap.add_argument("--garbage", required=True)
+    ap.add_argument("--headers", required=True)
     ap.add_argument("--ready", required=True)
     a = ap.parse_args()
 
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(a.cert, a.key)
     listeners = []
-    for addr, mode in ((a.stall, stall), (a.drip, drip), (a.endless, endless)):
+    for addr, mode in ((a.stall, stall), (a.drip, drip), (a.endless, endless),
+                       (a.garbage, garbage), (a.headers, headers)):
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind((addr, a.port))
