@@ -43,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/parquet.h"
 #include "common/alloc.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -724,11 +725,33 @@ int mxc_export(struct mxc_store *s, enum mxc_export_what what, enum mxc_export_f
 
 	if (rows)
 		*rows = 0;
-	if (fmt == MXC_EXPORT_PARQUET)
-		return MXC_ENOTSUP;
-	if (!s || !out || (fmt != MXC_EXPORT_CSV && fmt != MXC_EXPORT_JSONL) ||
+	if (!s || !out ||
+	    (fmt != MXC_EXPORT_CSV && fmt != MXC_EXPORT_JSONL && fmt != MXC_EXPORT_PARQUET) ||
 	    (what != MXC_EXPORT_DOMAINS && what != MXC_EXPORT_HOSTS))
 		return MXC_EINVAL;
+	if (fmt == MXC_EXPORT_PARQUET) {
+		/* The same rows, handed to the Parquet writer: number columns
+		 * become INT64, the rest strings. */
+		struct mxc_parquet_col pcols[MAX_COLS];
+		struct mxc_parquet *pw;
+
+		ex.cols = mxc_export_columns(what, &ex.ncols);
+		for (size_t i = 0; i < ex.ncols; i++) {
+			pcols[i].name = ex.cols[i].name;
+			pcols[i].type = ex.cols[i].number ? MXC_PARQUET_INT64 : MXC_PARQUET_STRING;
+		}
+		r = mxc_parquet_open(&pw, out, pcols, ex.ncols, NULL);
+		if (r)
+			return r;
+		r = mxc_export_rows(s, what, mxc_parquet_sink, pw, NULL);
+		if (r) {
+			/* No footer: a reader must not take the rows so far
+			 * for the whole export. */
+			mxc_parquet_abort(pw);
+			return r;
+		}
+		return mxc_parquet_close(pw, rows);
+	}
 	ex.sink = text_row;
 	ex.sink_arg = &ex;
 	ex.cols = mxc_export_columns(what, &ex.ncols);
