@@ -641,7 +641,7 @@ static int delta_row(struct mxc_table *t, const char *name, const struct mxc_rep
 		double po = mxc_report_pct(mxc_report_indicator_count(o, i), o->domains);
 		double pn = mxc_report_pct(mxc_report_indicator_count(n, i), n->domains);
 
-		e = mxc_table_cellf(t, 3 + i, "%.1f%% -> %.1f%% (%+.1f)", po, pn, pn - po);
+		e = mxc_table_cellf(t, 3 + i, "%.1f->%.1f (%+.1f)", po, pn, pn - po);
 	}
 	return e;
 }
@@ -934,12 +934,12 @@ int mxc_compare_write(struct mxc_compare *c, enum mxc_out_format fmt, FILE *f, b
 			p, (unsigned long long)c->tot.both, (unsigned long long)c->tot.removed,
 			(unsigned long long)c->tot.added, (unsigned long long)c->tot.changed,
 			(unsigned long long)c->tot.worse, (unsigned long long)c->tot.better, pe);
-		heading(f, fmt, 2, color, "Adoption by TLD (old -> new, change in points)");
+		heading(f, fmt, 2, color, "Adoption by TLD (% old->new, change in points)");
 		e = delta_table(c, MXC_REPORT_BY_TLD, f, fmt, color);
 		fputc('\n', f);
 		if (!e) {
 			heading(f, fmt, 2, color,
-				"Adoption by provider (old -> new, change in points)");
+				"Adoption by provider (% old->new, change in points)");
 			e = delta_table(c, MXC_REPORT_BY_PROVIDER, f, fmt, color);
 			fputc('\n', f);
 		}

@@ -302,7 +302,8 @@ static struct mxc_report_group *gtable_get(struct gtable *t, const char *name)
 
 static void gtable_finish(struct gtable *t)
 {
-	qsort(t->g, t->n, sizeof(*t->g), by_domains_desc);
+	if (t->n)
+		qsort(t->g, t->n, sizeof(*t->g), by_domains_desc);
 	t->shown = t->n < t->top ? t->n : t->top;
 	for (size_t i = t->shown; i < t->n; i++)
 		counts_add(&t->other.c, &t->g[i]->c);
