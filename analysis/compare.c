@@ -458,6 +458,10 @@ static int in_order(char *last, const char *name)
 static int advance_old(struct join *j)
 {
 	j->old = feed_next(j->fd);
+	/* At the end the producer is done, so its error is settled: stop at
+	 * once rather than walk all of NEW against a store that failed. */
+	if (!j->old && j->fd->err && j->fd->err != MXC_ECANCELED)
+		return j->fd->err;
 	if (j->old && in_order(j->last_old, j->old[j->c->col_domain]) != 0) {
 		j->errwhere = "old";
 		return MXC_ECORRUPT;
@@ -529,7 +533,7 @@ int mxc_compare_stores(struct mxc_compare *c, const char *old_dir, struct mxc_st
 	pthread_mutex_unlock(&fd->mu);
 	pthread_join(fd->th, NULL);
 	pe = fd->err == MXC_ECANCELED ? 0 : fd->err;
-	if (!e && pe) {
+	if ((!e || e == pe) && pe) {
 		e = pe;
 		if (errmsg)
 			snprintf(errmsg, errlen, "%s", fd->errmsg[0] ? fd->errmsg : mxc_strerror(pe));
@@ -649,7 +653,7 @@ static int delta_row(struct mxc_table *t, const char *name, const struct mxc_rep
 static int delta_table(struct mxc_compare *c, unsigned by, FILE *f, enum mxc_out_format fmt,
 		       bool color)
 {
-	const char *names[256];
+	const char *names[2048];
 	size_t n = delta_groups(c, by, names, MXC_ARRAY_SIZE(names));
 	struct mxc_table *t = mxc_table_new(3 + MXC_RI__COUNT);
 	int e = t ? 0 : MXC_ENOMEM;
@@ -846,7 +850,7 @@ static void json_run(FILE *f, bool has, const struct mxc_run_info *run)
 
 static int write_json(struct mxc_compare *c, FILE *f)
 {
-	const char *names[256];
+	const char *names[2048];
 	int e;
 
 	fputs("{\"schema\":\"mxcensus-compare/1\",\"old\":{\"run\":", f);
