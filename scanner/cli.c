@@ -18,7 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "analysis/compare.h"
 #include "analysis/export.h"
+#include "analysis/report.h"
 #include "common/alloc.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -41,8 +43,8 @@ static const char usage_main[] =
 	"commands:\n"
 	"  scan      scan domains and store what was found (DNS stage)\n"
 	"  export    write the stored results as CSV or JSON Lines\n"
-	"  report    adoption reports (not in this build yet)\n"
-	"  compare   compare two runs (not in this build yet)\n"
+	"  report    adoption per TLD and per mail provider (text, md, json, html)\n"
+	"  compare   compare two runs: adoption deltas and changed verdicts\n"
 	"  merge     join the stores of shards (not in this build yet)\n"
 	"\n"
 	"  mxcensus COMMAND --help   options of one command\n"
@@ -105,6 +107,36 @@ static const char usage_export[] =
 	"  --format F          csv (default) or jsonl; parquet is not in this build yet\n"
 	"  --out FILE          output file (default standard output); written to\n"
 	"                      FILE.tmp and renamed when complete\n";
+
+static const char usage_report[] =
+	"usage: mxcensus report --db DIR [--by tld|provider] [--format text|md|json|html]\n"
+	"                       [--out FILE]\n"
+	"\n"
+	"Adoption of DNSSEC, STARTTLS, DANE, MTA-STS, TLS-RPT, SPF and DMARC, downgrade\n"
+	"exposure and the most frequent issues, per TLD and per mail provider (MX hosts\n"
+	"grouped by registrable domain with the Public Suffix List). See docs/REPORT.md.\n"
+	"  --db DIR            the store to read\n"
+	"  --by B              tld or provider (default: both)\n"
+	"  --format F          text (default), md, json, or html (a self-contained page)\n"
+	"  --out FILE          output file (default standard output); written to\n"
+	"                      FILE.tmp and renamed when complete\n"
+	"  --top N             providers shown, the rest as 'other' (default 20)\n"
+	"  --top-tlds N        TLDs shown, the rest as 'other' (default 50)\n"
+	"  --psl FILE          Public Suffix List file (default: the newest of libpsl's\n"
+	"                      built-in list and the system's)\n";
+
+static const char usage_compare[] =
+	"usage: mxcensus compare OLD_DB NEW_DB [--format text|md|json|html] [--out FILE]\n"
+	"\n"
+	"Compare two runs: adoption per TLD and per provider in each and the change in\n"
+	"percentage points, how many domains moved between verdicts, and every domain\n"
+	"whose verdict changed (better, worse, or just changed). See docs/REPORT.md.\n"
+	"  --format F          text (default), md, json or html\n"
+	"  --out FILE          output file (default standard output); written to\n"
+	"                      FILE.tmp and renamed when complete\n"
+	"  --top N             providers shown (default 20)\n"
+	"  --top-tlds N        TLDs shown (default 50)\n"
+	"  --psl FILE          Public Suffix List file\n";
 
 static const char usage_later[] =
 	"usage: mxcensus %s ...\n"
@@ -500,6 +532,219 @@ static int cmd_export(int argc, char **argv)
 	return MXC_EXIT_OK;
 }
 
+enum report_opt {
+	ROPT_DB = 512,
+	ROPT_BY,
+	ROPT_FORMAT,
+	ROPT_OUT,
+	ROPT_TOP,
+	ROPT_TOP_TLDS,
+	ROPT_PSL,
+};
+
+/* Where a report or comparison goes: stdout, or FILE.tmp renamed at the end
+ * so that a reader never sees half a report. */
+struct report_out {
+	const char *path;
+	char tmp[4096];
+	FILE *f;
+};
+
+static int report_out_open(const char *cmd, struct report_out *o, const char *path)
+{
+	o->path = path;
+	o->f = stdout;
+	if (strcmp(path, "-") == 0)
+		return 0;
+	snprintf(o->tmp, sizeof(o->tmp), "%s.tmp", path);
+	o->f = fopen(o->tmp, "w");
+	if (!o->f) {
+		mxc_log_error("%s: %s: cannot create: %s", cmd, o->tmp, strerror(errno));
+		return MXC_EIO;
+	}
+	return 0;
+}
+
+static int report_out_close(struct report_out *o, int r)
+{
+	if (o->f == stdout)
+		return fflush(stdout) != 0 && r == 0 ? MXC_EIO : r;
+	if (fclose(o->f) != 0 && r == 0)
+		r = MXC_EIO;
+	if (r == 0 && rename(o->tmp, o->path) != 0) {
+		mxc_log_error("%s: cannot rename to %s: %s", o->tmp, o->path, strerror(errno));
+		r = MXC_EIO;
+	}
+	if (r)
+		unlink(o->tmp);
+	return r;
+}
+
+/* Terminal bold only on a terminal, and never when NO_COLOR is set. */
+static bool report_color(const struct report_out *o, enum mxc_out_format fmt)
+{
+	return fmt == MXC_OUT_TEXT && o->f == stdout && isatty(STDOUT_FILENO) &&
+	       !getenv("NO_COLOR");
+}
+
+static int report_common_opt(const char *cmd, int c, struct mxc_report_opts *ro,
+			     enum mxc_out_format *fmt, const char **out)
+{
+	switch (c) {
+	case ROPT_FORMAT:
+		if (mxc_out_format_parse(optarg, fmt) != 0)
+			return usage_error(cmd, "--format: '%s' is not text, md, json or html",
+					   optarg);
+		return 0;
+	case ROPT_OUT:
+		*out = optarg;
+		return 0;
+	case ROPT_TOP:
+		return parse_uint(cmd, "--top", optarg, 1, 1000, &ro->top_providers) ?
+			       MXC_EXIT_USAGE : 0;
+	case ROPT_TOP_TLDS:
+		return parse_uint(cmd, "--top-tlds", optarg, 1, 1000, &ro->top_tlds) ?
+			       MXC_EXIT_USAGE : 0;
+	case ROPT_PSL:
+		ro->psl_file = optarg;
+		return 0;
+	case 'q':
+		mxc_log_set_level(MXC_LOG_ERROR);
+		return 0;
+	default:
+		fprintf(stderr, "Try 'mxcensus %s --help'.\n", cmd);
+		return MXC_EXIT_USAGE;
+	}
+}
+
+static int cmd_report(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "db", required_argument, NULL, ROPT_DB },
+		{ "by", required_argument, NULL, ROPT_BY },
+		{ "format", required_argument, NULL, ROPT_FORMAT },
+		{ "out", required_argument, NULL, ROPT_OUT },
+		{ "top", required_argument, NULL, ROPT_TOP },
+		{ "top-tlds", required_argument, NULL, ROPT_TOP_TLDS },
+		{ "psl", required_argument, NULL, ROPT_PSL },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct mxc_report_opts ro = { 0 };
+	enum mxc_out_format fmt = MXC_OUT_TEXT;
+	const char *db = NULL, *out = "-";
+	unsigned by = MXC_REPORT_BY_ALL;
+	struct mxc_report *rep = NULL;
+	struct mxc_store *store = NULL;
+	struct report_out o;
+	char err[512] = "";
+	int c, r;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage_report, stdout);
+			return MXC_EXIT_OK;
+		} else if (c == ROPT_DB) {
+			db = optarg;
+		} else if (c == ROPT_BY) {
+			if (strcmp(optarg, "tld") == 0)
+				by = MXC_REPORT_BY_TLD;
+			else if (strcmp(optarg, "provider") == 0)
+				by = MXC_REPORT_BY_PROVIDER;
+			else
+				return usage_error("report", "--by: '%s' is not tld or provider",
+						   optarg);
+		} else if ((r = report_common_opt("report", c, &ro, &fmt, &out)) != 0) {
+			return r;
+		}
+	}
+	if (optind < argc)
+		return usage_error("report", "unexpected argument '%s'", argv[optind]);
+	if (!db)
+		return usage_error("report", "%s", "--db DIR is required");
+	r = mxc_store_open(db, MXC_STORE_RDONLY, 1, &store, err, sizeof(err));
+	if (r) {
+		mxc_log_error("cannot open the store: %s", err[0] ? err : mxc_strerror(r));
+		return MXC_EXIT_FAILED;
+	}
+	r = mxc_report_new(&ro, &rep, err, sizeof(err));
+	if (r) {
+		mxc_log_error("report: %s", err[0] ? err : mxc_strerror(r));
+		mxc_store_close(store);
+		return MXC_EXIT_FAILED;
+	}
+	r = mxc_report_scan(rep, store);
+	mxc_store_close(store);
+	if (r) {
+		mxc_log_error("report: reading %s failed: %s", db, mxc_strerror(r));
+	} else if ((r = report_out_open("report", &o, out)) == 0) {
+		r = mxc_report_write(rep, fmt, by, o.f, report_color(&o, fmt));
+		r = report_out_close(&o, r);
+		if (r)
+			mxc_log_error("report: writing %s failed: %s",
+				      strcmp(out, "-") ? out : "standard output", mxc_strerror(r));
+	}
+	mxc_report_free(rep);
+	return r ? MXC_EXIT_FAILED : MXC_EXIT_OK;
+}
+
+static int cmd_compare(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, ROPT_FORMAT },
+		{ "out", required_argument, NULL, ROPT_OUT },
+		{ "top", required_argument, NULL, ROPT_TOP },
+		{ "top-tlds", required_argument, NULL, ROPT_TOP_TLDS },
+		{ "psl", required_argument, NULL, ROPT_PSL },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct mxc_report_opts ro = { 0 };
+	enum mxc_out_format fmt = MXC_OUT_TEXT;
+	const char *out = "-";
+	struct mxc_compare *cmp = NULL;
+	struct mxc_store *store = NULL;
+	struct report_out o;
+	char err[512] = "";
+	int c, r;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage_compare, stdout);
+			return MXC_EXIT_OK;
+		}
+		r = report_common_opt("compare", c, &ro, &fmt, &out);
+		if (r)
+			return r;
+	}
+	if (argc - optind != 2)
+		return usage_error("compare", "%s", "expected two stores: OLD_DB NEW_DB");
+	r = mxc_store_open(argv[optind + 1], MXC_STORE_RDONLY, 1, &store, err, sizeof(err));
+	if (r) {
+		mxc_log_error("cannot open the store: %s", err[0] ? err : mxc_strerror(r));
+		return MXC_EXIT_FAILED;
+	}
+	r = mxc_compare_new(&ro, &cmp, err, sizeof(err));
+	if (!r)
+		r = mxc_compare_stores(cmp, argv[optind], store, err, sizeof(err));
+	mxc_store_close(store);
+	if (r) {
+		mxc_log_error("compare: %s", err[0] ? err : mxc_strerror(r));
+	} else if ((r = report_out_open("compare", &o, out)) == 0) {
+		r = mxc_compare_write(cmp, fmt, o.f, report_color(&o, fmt));
+		r = report_out_close(&o, r);
+		if (r)
+			mxc_log_error("compare: writing %s failed: %s",
+				      strcmp(out, "-") ? out : "standard output", mxc_strerror(r));
+	}
+	mxc_compare_free(cmp);
+	return r ? MXC_EXIT_FAILED : MXC_EXIT_OK;
+}
+
 static int cmd_later(const char *cmd, int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
@@ -533,7 +778,11 @@ int mxc_cli_main(int argc, char **argv)
 		return cmd_scan(argc - 1, argv + 1);
 	if (strcmp(cmd, "export") == 0)
 		return cmd_export(argc - 1, argv + 1);
-	if (strcmp(cmd, "report") == 0 || strcmp(cmd, "compare") == 0 || strcmp(cmd, "merge") == 0)
+	if (strcmp(cmd, "report") == 0)
+		return cmd_report(argc - 1, argv + 1);
+	if (strcmp(cmd, "compare") == 0)
+		return cmd_compare(argc - 1, argv + 1);
+	if (strcmp(cmd, "merge") == 0)
 		return cmd_later(cmd, argc - 1, argv + 1);
 	fprintf(stderr, "mxcensus: unknown command '%s'\n\n%s", cmd, usage_main);
 	return MXC_EXIT_USAGE;
