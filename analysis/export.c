@@ -23,7 +23,7 @@
  *   characters become \u escapes, and a byte that is not part of valid UTF-8
  *   (banners and TXT data are arbitrary bytes) is written as \u00XX, i.e.
  *   read as Latin-1, so the output is always valid UTF-8 JSON.
- * - Parquet is not in this build yet (MXC_ENOTSUP).
+ * - Parquet: the same rows through analysis/parquet.c (docs/PARQUET.md).
  *
  * The TLSA column is computed from the raw TLSA answer kept in the host
  * record, parsed with ldns; a message that does not parse is a finding about

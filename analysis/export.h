@@ -55,8 +55,8 @@ int mxc_export_rows(struct mxc_store *s, enum mxc_export_what what, mxc_export_r
 /**
  * Write every committed record of @p what to @p out.
  * @param rows set to the number of rows written (may be NULL)
- * @return 0, MXC_ENOTSUP (a format not in this build), MXC_EIO, or a store
- *         error; corrupt records are reported on stderr and skipped
+ * @return 0, MXC_EIO, a Parquet writer error, or a store error; corrupt
+ *         records are reported on stderr and skipped
  */
 int mxc_export(struct mxc_store *s, enum mxc_export_what what,
 	       enum mxc_export_format fmt, FILE *out, uint64_t *rows);

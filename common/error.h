@@ -31,7 +31,8 @@
 	XX(ESTORE, "store error")                                           \
 	XX(EFULL, "limit reached")                                          \
 	XX(ESKIP, "skipped")                                                \
-	XX(ENOTSUP, "not supported in this build")
+	XX(ENOTSUP, "not supported in this build")                          \
+	XX(EAGAIN, "not now, try again later")
 
 /* Our own codes live far above errno values so -errno never collides. */
 enum mxc_errno {

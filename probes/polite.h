@@ -27,15 +27,6 @@
 
 #include "common/error.h"
 
-/*
- * "Not now, ask again later". common/error.h has no such code yet, and the
- * error convention already admits -errno, so this is -EAGAIN. If EAGAIN is
- * ever added to MXC_ERRNO_MAP, delete this definition.
- */
-#ifndef MXC_EAGAIN
-#define MXC_EAGAIN (-EAGAIN)
-#endif
-
 /**
  * retry_at value when only a connection ending can unblock the request (a
  * cap on connections in flight is reached): retry after a release.

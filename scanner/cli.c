@@ -42,7 +42,7 @@ static const char usage_main[] =
 	"\n"
 	"commands:\n"
 	"  scan      scan domains and store what was found (DNS stage)\n"
-	"  export    write the stored results as CSV or JSON Lines\n"
+	"  export    write the stored results as CSV, JSON Lines or Parquet\n"
 	"  report    adoption per TLD and per mail provider (text, md, json, html)\n"
 	"  compare   compare two runs: adoption deltas and changed verdicts\n"
 	"  merge     join the stores of shards (not in this build yet)\n"
@@ -98,13 +98,13 @@ static const char usage_scan[] =
 	"                      not in this build yet (default none)\n";
 
 static const char usage_export[] =
-	"usage: mxcensus export --db DIR [--what domains|hosts] [--format csv|jsonl]\n"
-	"                       [--out FILE]\n"
+	"usage: mxcensus export --db DIR [--what domains|hosts]\n"
+	"                       [--format csv|jsonl|parquet] [--out FILE]\n"
 	"\n"
 	"Write the stored records, one row per domain (or per mail host and address).\n"
 	"  --db DIR            the store to read\n"
 	"  --what W            domains (default) or hosts\n"
-	"  --format F          csv (default) or jsonl; parquet is not in this build yet\n"
+	"  --format F          csv (default), jsonl, or parquet (ZSTD; docs/PARQUET.md)\n"
 	"  --out FILE          output file (default standard output); written to\n"
 	"                      FILE.tmp and renamed when complete\n";
 
@@ -141,8 +141,8 @@ static const char usage_compare[] =
 static const char usage_later[] =
 	"usage: mxcensus %s ...\n"
 	"\n"
-	"'%s' is not in this build yet: reports, run comparison and shard merging\n"
-	"arrive with the analysis stage. Use 'mxcensus export' meanwhile.\n";
+	"'%s' is not in this build yet: merging the stores of shards arrives later.\n"
+	"Meanwhile, export each shard and concatenate the exports.\n";
 
 static int usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -489,11 +489,10 @@ static int cmd_export(int argc, char **argv)
 		return usage_error("export", "unexpected argument '%s'", argv[optind]);
 	if (!db)
 		return usage_error("export", "%s", "--db DIR is required");
-	if (fmt == MXC_EXPORT_PARQUET) {
-		fprintf(stderr, "mxcensus export: --format parquet is not in this build yet; use csv "
-				"or jsonl\n");
-		return MXC_EXIT_USAGE;
-	}
+	/* Parquet is binary: not onto a terminal. */
+	if (fmt == MXC_EXPORT_PARQUET && strcmp(out, "-") == 0 && isatty(STDOUT_FILENO))
+		return usage_error("export", "%s",
+				   "--format parquet writes binary data: give --out FILE or redirect");
 	r = mxc_store_open(db, MXC_STORE_RDONLY, 1, &store, err, sizeof(err));
 	if (r) {
 		mxc_log_error("cannot open the store: %s", err[0] ? err : mxc_strerror(r));

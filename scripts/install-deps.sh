@@ -12,6 +12,8 @@ PACKAGES=(
 	# test world and tools
 	nsd unbound ldnsutils bind9-dnsutils dnsperf python3 lmdb-utils time iproute2 procps
 	postfix nginx-light curl openssl nodejs
+	# the report test renders the HTML page headless
+	chromium
 )
 
 missing=()
@@ -40,4 +42,10 @@ if ((${#missing[@]})); then
 	# writes its own configuration and starts its own master.
 	echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The Parquet test installs its readers with npm: NodeSource's nodejs has it,
+# Debian's does not.
+if ! command -v npm >/dev/null; then
+	[[ $(id -u) -eq 0 ]] || { echo "install-deps: npm is missing (run as root)" >&2; exit 1; }
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null
 fi
