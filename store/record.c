@@ -169,7 +169,7 @@ static int put_raw(struct mxc_buf *out, uint8_t tag, const struct mxc_raw_answer
 		r = mxc_buf_append(out, a->qname, qn);
 	if (!r)
 		r = mxc_buf_append(out, a->wire, wl);
-	if (!r && a->dnssec) {
+	if (!r && (a->dnssec || a->dnssec_reason)) {
 		/* DT_RAW_DNSSEC and HT_RAW_DNSSEC share the number. */
 		r = mxc_buf_append_u8(out, DT_RAW_DNSSEC);
 		if (!r)
