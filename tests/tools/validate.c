@@ -43,6 +43,7 @@ struct run {
 	uint8_t *rec[64];
 	size_t rec_len[64];
 	size_t n_rec;
+	bool recording;
 };
 
 struct relay {
@@ -140,8 +141,8 @@ static void on_answer(void *arg, const struct mxc_dns_answer *a)
 {
 	struct ctx *c = arg;
 
-	if (c->run->n_rec == 0)
-		keep(c->run, a); /* recording: the answer itself comes first */
+	if (c->run->recording && c->run->n_rec == 0)
+		keep(c->run, a); /* the answer itself comes first */
 	if (a->status != MXC_DNS_ANSWER) {
 		c->it->rcode = -1;
 		on_verdict(c, (struct mxc_val_result){ MXC_DNSSEC_INDETERMINATE, MXC_DR_TIMEOUT });
@@ -225,6 +226,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	run.r = r;
+	run.recording = seed_dir != NULL;
 	if (seed_dir) {
 		if (!vo.anchor_file ||
 		    mxc_trust_anchor_load(vo.anchor_file, &anchors, err, sizeof(err)) != 0) {
