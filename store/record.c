@@ -41,6 +41,7 @@ enum dom_tag {
 	DT_MX = 16,        /* per MX: u16 pref, host bytes */
 	DT_RAW = 17,       /* per answer: see raw answer layout */
 	DT_RAW_DNSSEC = 18, /* u8 status, u8 reason of the DT_RAW before it */
+	DT_STS = 19,       /* bytes: the MTA-STS fetch (probes/sts_rec.h) */
 };
 
 /** Tags of a host record. */
@@ -51,6 +52,7 @@ enum host_tag {
 	HT_ADDR = 16,       /* per address: u8 family, 4 or 16 bytes */
 	HT_RAW = 17,        /* per answer: see raw answer layout */
 	HT_RAW_DNSSEC = 18, /* u8 status, u8 reason of the HT_RAW before it */
+	HT_PROBE = 19,      /* per probe: bytes (probes/smtp_rec.h) */
 };
 
 /*
@@ -198,6 +200,15 @@ static int put_addr(struct mxc_buf *out, const struct mxc_addr *a)
 	return put_field(out, HT_ADDR, x, 1 + n);
 }
 
+static int put_blob(struct mxc_buf *out, uint8_t tag, const struct mxc_blob *b)
+{
+	if (b->len > MXC_RECORD_BLOB_MAX)
+		return MXC_ETOOBIG;
+	if (b->len && !b->data)
+		return MXC_EINVAL;
+	return put_field(out, tag, b->data, b->len);
+}
+
 static bool name_ok(const char *s)
 {
 	return s && s[0] && strlen(s) <= MXC_RECORD_NAME_MAX;
@@ -231,6 +242,8 @@ static int domain_encode(const struct mxc_domain_rec *r, struct mxc_buf *out)
 		e = put_mx(out, &r->mx[i]);
 	for (uint32_t i = 0; !e && i < r->n_raw; i++)
 		e = put_raw(out, DT_RAW, &r->raw[i]);
+	if (!e && r->sts.len)
+		e = put_blob(out, DT_STS, &r->sts);
 	if (!e)
 		e = mxc__tlv_put_end(out);
 	return e;
@@ -254,9 +267,9 @@ static int host_encode(const struct mxc_host_rec *r, struct mxc_buf *out)
 	if (!r->host || !r->host[0])
 		return MXC_EINVAL;
 	if (!name_ok(r->host) || r->n_addr > MXC_RECORD_ADDR_MAX ||
-	    r->n_raw > MXC_RECORD_RAW_MAX)
+	    r->n_raw > MXC_RECORD_RAW_MAX || r->n_probe > MXC_RECORD_PROBE_MAX)
 		return MXC_ETOOBIG;
-	if ((r->n_addr && !r->addrs) || (r->n_raw && !r->raw))
+	if ((r->n_addr && !r->addrs) || (r->n_raw && !r->raw) || (r->n_probe && !r->probe))
 		return MXC_EINVAL;
 	e = mxc_buf_append_u16(out, MXC_RECORD_SCHEMA);
 	if (!e)
@@ -269,6 +282,8 @@ static int host_encode(const struct mxc_host_rec *r, struct mxc_buf *out)
 		e = put_addr(out, &r->addrs[i]);
 	for (uint32_t i = 0; !e && i < r->n_raw; i++)
 		e = put_raw(out, HT_RAW, &r->raw[i]);
+	for (uint32_t i = 0; !e && i < r->n_probe; i++)
+		e = r->probe[i].len ? put_blob(out, HT_PROBE, &r->probe[i]) : MXC_EINVAL;
 	if (!e)
 		e = mxc__tlv_put_end(out);
 	return e;
@@ -412,9 +427,13 @@ static size_t align_up(size_t off, size_t a)
 }
 
 /* Sizes a record block: header struct, two arrays, then bytes. */
-static size_t block_size(size_t head, size_t n1, size_t sz1, size_t al1, size_t n2,
-			 size_t sz2, size_t al2, size_t bytes, size_t *off1, size_t *off2,
-			 size_t *offb)
+/* One array of a decoded record: count, element size and alignment in;
+ * offset from the record's start out. */
+struct arr {
+	size_t n, size, align, off;
+};
+
+static size_t block_size(size_t head, struct arr *a, size_t na, size_t bytes, size_t *offb)
 {
 	/*
 	 * The list counts are at most 1024, so the arrays take well under a
@@ -423,12 +442,11 @@ static size_t block_size(size_t head, size_t n1, size_t sz1, size_t al1, size_t 
 	 */
 	size_t off = head;
 
-	off = align_up(off, al1);
-	*off1 = off;
-	off += n1 * sz1;
-	off = align_up(off, al2);
-	*off2 = off;
-	off += n2 * sz2;
+	for (size_t i = 0; i < na; i++) {
+		off = align_up(off, a[i].align);
+		a[i].off = off;
+		off += a[i].n * a[i].size;
+	}
 	*offb = off;
 	if (bytes > SIZE_MAX - off)
 		return SIZE_MAX;
@@ -443,6 +461,7 @@ struct dom_scan {
 	uint8_t mx_status;
 	uint32_t flags;
 	size_t n_mx, n_raw, bytes;
+	size_t sts_len;
 	unsigned seen; /* bit per singular tag */
 };
 
@@ -514,6 +533,13 @@ static int dom_field(struct dom_scan *sc, uint8_t tag, const uint8_t *v, size_t 
 		if (n != 2 || !sc->n_raw)
 			return MXC_ECORRUPT;
 		break;
+	case DT_STS:
+		r = seen_once(&sc->seen, tag);
+		if (!r && (n == 0 || n > MXC_RECORD_BLOB_MAX))
+			r = MXC_ECORRUPT;
+		sc->sts_len = n;
+		sc->bytes += n;
+		break;
 	default:
 		break; /* a field from a newer writer: skipped */
 	}
@@ -547,9 +573,16 @@ int mxc_domain_rec_decode(const uint8_t *data, size_t len, struct mxc_domain_rec
 		return MXC_ECORRUPT;
 	sc.bytes += sc.domain_len + 1 + sc.run_id_len + 1;
 
-	size = block_size(sizeof(*rec), sc.n_mx, sizeof(struct mxc_mx),
-			  alignof(struct mxc_mx), sc.n_raw, sizeof(struct mxc_raw_answer),
-			  alignof(struct mxc_raw_answer), sc.bytes, &off_mx, &off_raw, &off_b);
+	{
+		struct arr a[] = {
+			{ sc.n_mx, sizeof(struct mxc_mx), alignof(struct mxc_mx), 0 },
+			{ sc.n_raw, sizeof(struct mxc_raw_answer), alignof(struct mxc_raw_answer), 0 },
+		};
+
+		size = block_size(sizeof(*rec), a, 2, sc.bytes, &off_b);
+		off_mx = a[0].off;
+		off_raw = a[1].off;
+	}
 	rec = mxc_malloc(size);
 	if (!rec)
 		return MXC_ENOMEM;
@@ -578,6 +611,11 @@ int mxc_domain_rec_decode(const uint8_t *data, size_t len, struct mxc_domain_rec
 		} else if (tag == DT_RAW_DNSSEC) {
 			rec->raw[nraw - 1].dnssec = v[0];
 			rec->raw[nraw - 1].dnssec_reason = v[1];
+		} else if (tag == DT_STS) {
+			rec->sts.data = (uint8_t *)pos;
+			rec->sts.len = (uint32_t)n;
+			memcpy(pos, v, n);
+			pos += n;
 		}
 	}
 	mxc_require(pos == (char *)rec + size);
@@ -590,7 +628,7 @@ struct host_scan {
 	const uint8_t *host, *run_id;
 	size_t host_len, run_id_len;
 	uint64_t resolved_at;
-	size_t n_addr, n_raw, bytes;
+	size_t n_addr, n_raw, n_probe, bytes;
 	unsigned seen;
 };
 
@@ -637,6 +675,12 @@ static int host_field(struct host_scan *sc, uint8_t tag, const uint8_t *v, size_
 		if (n != 2 || !sc->n_raw)
 			return MXC_ECORRUPT;
 		break;
+	case HT_PROBE:
+		if (sc->n_probe >= MXC_RECORD_PROBE_MAX || n == 0 || n > MXC_RECORD_BLOB_MAX)
+			return MXC_ECORRUPT;
+		sc->n_probe++;
+		sc->bytes += n;
+		break;
 	default:
 		break;
 	}
@@ -648,7 +692,7 @@ int mxc_host_rec_decode(const uint8_t *data, size_t len, struct mxc_host_rec **o
 	struct host_scan sc = { 0 };
 	struct mxc__tlv rd;
 	struct mxc_host_rec *rec;
-	size_t off_addr, off_raw, off_b, size, naddr = 0, nraw = 0;
+	size_t off_addr, off_raw, off_probe, off_b, size, naddr = 0, nraw = 0, nprobe = 0;
 	const uint8_t *v;
 	uint8_t tag;
 	size_t n;
@@ -670,9 +714,18 @@ int mxc_host_rec_decode(const uint8_t *data, size_t len, struct mxc_host_rec **o
 		return MXC_ECORRUPT;
 	sc.bytes += sc.host_len + 1 + sc.run_id_len + 1;
 
-	size = block_size(sizeof(*rec), sc.n_addr, sizeof(struct mxc_addr),
-			  alignof(struct mxc_addr), sc.n_raw, sizeof(struct mxc_raw_answer),
-			  alignof(struct mxc_raw_answer), sc.bytes, &off_addr, &off_raw, &off_b);
+	{
+		struct arr a[] = {
+			{ sc.n_addr, sizeof(struct mxc_addr), alignof(struct mxc_addr), 0 },
+			{ sc.n_raw, sizeof(struct mxc_raw_answer), alignof(struct mxc_raw_answer), 0 },
+			{ sc.n_probe, sizeof(struct mxc_blob), alignof(struct mxc_blob), 0 },
+		};
+
+		size = block_size(sizeof(*rec), a, 3, sc.bytes, &off_b);
+		off_addr = a[0].off;
+		off_raw = a[1].off;
+		off_probe = a[2].off;
+	}
 	rec = mxc_malloc(size);
 	if (!rec)
 		return MXC_ENOMEM;
@@ -686,6 +739,8 @@ int mxc_host_rec_decode(const uint8_t *data, size_t len, struct mxc_host_rec **o
 	rec->addrs = sc.n_addr ? (struct mxc_addr *)(void *)((char *)rec + off_addr) : NULL;
 	rec->n_raw = (uint32_t)sc.n_raw;
 	rec->raw = sc.n_raw ? (struct mxc_raw_answer *)(void *)((char *)rec + off_raw) : NULL;
+	rec->n_probe = (uint32_t)sc.n_probe;
+	rec->probe = sc.n_probe ? (struct mxc_blob *)(void *)((char *)rec + off_probe) : NULL;
 
 	mxc__tlv_init(&rd, data, len, MXC_RECORD_SCHEMA);
 	while (mxc__tlv_next(&rd, &tag, &v, &n) == 1) {
@@ -698,6 +753,12 @@ int mxc_host_rec_decode(const uint8_t *data, size_t len, struct mxc_host_rec **o
 		} else if (tag == HT_RAW_DNSSEC) {
 			rec->raw[nraw - 1].dnssec = v[0];
 			rec->raw[nraw - 1].dnssec_reason = v[1];
+		} else if (tag == HT_PROBE) {
+			rec->probe[nprobe].data = (uint8_t *)pos;
+			rec->probe[nprobe].len = (uint32_t)n;
+			memcpy(pos, v, n);
+			pos += n;
+			nprobe++;
 		}
 	}
 	mxc_require(pos == (char *)rec + size);
@@ -711,6 +772,11 @@ int mxc_host_rec_decode(const uint8_t *data, size_t len, struct mxc_host_rec **o
 static bool str_eq(const char *a, const char *b)
 {
 	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+static bool blob_eq(const struct mxc_blob *a, const struct mxc_blob *b)
+{
+	return a->len == b->len && (a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
 }
 
 static bool raw_eq(const struct mxc_raw_answer *a, const struct mxc_raw_answer *b)
@@ -728,7 +794,7 @@ bool mxc_domain_rec_equal(const struct mxc_domain_rec *a, const struct mxc_domai
 	if (!str_eq(a->domain, b->domain) || !str_eq(a->run_id, b->run_id) ||
 	    a->scanned_at != b->scanned_at || a->rank != b->rank ||
 	    a->mx_status != b->mx_status || a->flags != b->flags || a->n_mx != b->n_mx ||
-	    a->n_raw != b->n_raw)
+	    a->n_raw != b->n_raw || !blob_eq(&a->sts, &b->sts))
 		return false;
 	for (uint32_t i = 0; i < a->n_mx; i++)
 		if (a->mx[i].pref != b->mx[i].pref || !str_eq(a->mx[i].host, b->mx[i].host))
@@ -743,8 +809,11 @@ bool mxc_host_rec_equal(const struct mxc_host_rec *a, const struct mxc_host_rec 
 {
 	if (!str_eq(a->host, b->host) || !str_eq(a->run_id, b->run_id) ||
 	    a->resolved_at != b->resolved_at || a->n_addr != b->n_addr ||
-	    a->n_raw != b->n_raw)
+	    a->n_raw != b->n_raw || a->n_probe != b->n_probe)
 		return false;
+	for (uint32_t i = 0; i < a->n_probe; i++)
+		if (!blob_eq(&a->probe[i], &b->probe[i]))
+			return false;
 	for (uint32_t i = 0; i < a->n_addr; i++) {
 		size_t n = a->addrs[i].family == 4 ? 4 : 16;
 

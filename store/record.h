@@ -37,6 +37,20 @@
 #define MXC_RECORD_ADDR_MAX 1024    /**< addresses per host */
 #define MXC_RECORD_WIRE_MAX 65535   /**< bytes of one DNS message */
 
+#define MXC_RECORD_PROBE_MAX 1024   /**< probe results per host */
+#define MXC_RECORD_BLOB_MAX (1u << 20) /**< bytes of one opaque result */
+
+/**
+ * An opaque result kept in a record: the probes encode and decode their own
+ * (probes/smtp_rec.h, probes/sts_rec.h), so that the store need not know
+ * every field a probe learns, and a probe can grow fields without a new
+ * record schema.
+ */
+struct mxc_blob {
+	uint8_t *data;
+	uint32_t len;  /**< 0 = absent */
+};
+
 /** The design's mx_status column. */
 enum mxc_mx_status {
 	MXC_MX_OK = 0,   /**< one or more MX hosts */
@@ -95,6 +109,7 @@ struct mxc_domain_rec {
 	struct mxc_mx *mx;   /**< sorted by preference, then name */
 	uint32_t n_raw;
 	struct mxc_raw_answer *raw; /**< MX, TXT apex, _dmarc, _mta-sts, _smtp._tls, ... */
+	struct mxc_blob sts;        /**< the MTA-STS policy fetch (probes/sts_rec.h) */
 };
 
 /** One address of a mail host. */
@@ -112,6 +127,8 @@ struct mxc_host_rec {
 	struct mxc_addr *addrs;
 	uint32_t n_raw;
 	struct mxc_raw_answer *raw; /**< A, AAAA, TLSA _25._tcp.<host> */
+	uint32_t n_probe;
+	struct mxc_blob *probe;     /**< SMTP probe results, one per address (probes/smtp_rec.h) */
 };
 
 /**

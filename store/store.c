@@ -763,6 +763,25 @@ int mxc_store_host_exists(struct mxc_store *s, const char *host)
 	return exists(s, MXC__DB_HOSTS, host);
 }
 
+int mxc_store_host_get(struct mxc_store *s, const char *host, struct mxc_host_rec **out)
+{
+	const void *v;
+	size_t vlen;
+	int r;
+
+	*out = NULL;
+	if (!host || !host[0])
+		return MXC_EINVAL;
+	if (!key_ok(host))
+		return MXC_ENOTFOUND;
+	r = s->api->get(s->kv, MXC__DB_HOSTS, host, strlen(host), &v, &vlen);
+	if (r)
+		return r;
+	/* Decoded (copied) at once: the value lives only as long as the
+	 * read snapshot. */
+	return mxc_host_rec_decode(v, vlen, out);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Counters                                                                  */
 

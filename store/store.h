@@ -99,6 +99,16 @@ int mxc_store_domain_exists(struct mxc_store *s, const char *domain);
 int mxc_store_host_exists(struct mxc_store *s, const char *host);
 
 /**
+ * The committed record of mail host @p host (records still in a batch are
+ * not seen: this is for readers, such as the export joining a domain with
+ * its hosts, and may be called inside mxc_store_each_domain's callback).
+ * @param out set to the decoded record, to be freed with mxc_free()
+ * @return 0, MXC_ENOTFOUND, a decoding error (MXC_ECORRUPT, MXC_ESCHEMA),
+ *         or a store error
+ */
+int mxc_store_host_get(struct mxc_store *s, const char *host, struct mxc_host_rec **out);
+
+/**
  * Buffer a record for the next batch (encoded at once: the caller keeps
  * ownership of @p r). When the batch is full it is committed as by
  * mxc_store_commit_async (so this may wait when the committer is behind by

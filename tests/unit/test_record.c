@@ -32,6 +32,14 @@ static struct mxc_mx sample_mx[] = {
 	{ 20, "backup.mail.example.net" },
 };
 
+static uint8_t sts_blob[] = "opaque: the MTA-STS fetch as probes/sts_rec.c encodes it";
+static uint8_t probe_a[] = { 1, 2, 3 };
+static uint8_t probe_b[300];
+static struct mxc_blob sample_probes[] = {
+	{ probe_a, sizeof(probe_a) },
+	{ probe_b, sizeof(probe_b) },
+};
+
 static struct mxc_raw_answer sample_raw[] = {
 	{ "example.org", 15, 1, 0, wire_a, sizeof(wire_a), 3, 7 }, /* judged: bogus, a reason */
 	{ "_mta-sts.example.org", 16, 2, 3, wire_b, sizeof(wire_b), 0, 0 },
@@ -51,6 +59,7 @@ static struct mxc_domain_rec sample_domain(void)
 		.mx = sample_mx,
 		.n_raw = 3,
 		.raw = sample_raw,
+		.sts = { sts_blob, sizeof(sts_blob) },
 	};
 	return r;
 }
@@ -70,6 +79,8 @@ static struct mxc_host_rec sample_host(void)
 		.addrs = sample_addrs,
 		.n_raw = 2,
 		.raw = sample_raw,
+		.n_probe = 2,
+		.probe = sample_probes,
 	};
 	return h;
 }
@@ -151,6 +162,8 @@ static void test_domain_round_trip(void **state)
 	assert_string_equal(out->domain, "example.org");
 	assert_string_equal(out->run_id, in.run_id);
 	assert_int_equal(out->scanned_at, in.scanned_at);
+	assert_int_equal(out->sts.len, sizeof(sts_blob));
+	assert_memory_equal(out->sts.data, sts_blob, sizeof(sts_blob));
 	assert_true(out->rank == in.rank);
 	assert_int_equal(out->mx_status, MXC_MX_OK);
 	assert_int_equal(out->flags, in.flags);
@@ -347,11 +360,26 @@ static void test_host_round_trip(void **state)
 	assert_memory_equal(out->addrs[1].addr, sample_addrs[1].addr, 16);
 	assert_int_equal(out->n_raw, 2);
 	assert_memory_equal(out->raw[1].wire, wire_b, sizeof(wire_b));
+	assert_int_equal(out->n_probe, 2);
+	assert_int_equal(out->probe[1].len, sizeof(probe_b));
+	assert_memory_equal(out->probe[0].data, probe_a, sizeof(probe_a));
 	assert_true(mxc_host_rec_equal(&in, out));
+	out->probe[1].data[7] ^= 1;
+	assert_false(mxc_host_rec_equal(&in, out));
+	out->probe[1].data[7] ^= 1;
 	out->addrs[1].addr[15] ^= 1;
 	assert_false(mxc_host_rec_equal(&in, out));
 	mxc_free(out);
 	mxc_buf_free(&b);
+
+	/* An empty probe result is refused: a probe always says something. */
+	in.probe = (struct mxc_blob[]){ { probe_a, 0 } };
+	in.n_probe = 1;
+	mxc_buf_init(&b, SIZE_MAX);
+	assert_int_equal(mxc_host_rec_encode(&in, &b), MXC_EINVAL);
+	assert_int_equal(b.len, 0);
+	mxc_buf_free(&b);
+	in.n_probe = 0;
 
 	/* No addresses, no answers. */
 	in.n_addr = 0;

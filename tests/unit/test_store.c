@@ -328,6 +328,19 @@ static void test_first_write_wins_and_hosts(void **state)
 	assert_int_equal(mxc_store_each_host(s, first_host, NULL, &got), 0);
 	assert_int_equal(got.resolved_at, 1);
 	assert_int_equal(got.n_addr, 1);
+	/* Read back by name: the first write, decoded. */
+	{
+		struct mxc_host_rec *one = NULL;
+
+		assert_int_equal(mxc_store_host_get(s, "mx.example", &one), 0);
+		assert_non_null(one);
+		assert_string_equal(one->host, "mx.example");
+		assert_int_equal(one->resolved_at, 1);
+		assert_int_equal(one->n_addr, 1);
+		mxc_free(one);
+		assert_int_equal(mxc_store_host_get(s, "other.example", &one), MXC_ENOTFOUND);
+		assert_null(one);
+	}
 
 	/* Records that cannot be stored. */
 	h.host = "";
