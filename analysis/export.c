@@ -49,6 +49,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "probes/txtrec.h"
+#include "probes/txtset.h"
 #include "resolver/resolver.h"
 #include "resolver/validator.h"
 
@@ -130,16 +131,6 @@ static const struct mxc_export_col host_cols[HC__COUNT] = {
 _Static_assert(DC__COUNT <= MAX_COLS && HC__COUNT <= MAX_COLS, "raise MAX_COLS");
 
 /** One export in progress. */
-/* TXT records classified per name; more are ignored. */
-#define TXT_MAX 64
-
-/** The TXT records of one name, as the classifiers want them. */
-struct txtset {
-	struct mxc_txtrec recs[TXT_MAX];
-	size_t n;
-	struct mxc_buf bytes; /* each record's character-strings, concatenated */
-};
-
 struct exporter {
 	FILE *out;
 	enum mxc_export_format fmt;
@@ -150,7 +141,7 @@ struct exporter {
 	void *sink_arg;
 	struct mxc_buf line; /* the row being built */
 	struct mxc_buf list; /* a ';'-joined list column (mx_hosts, tlsa_records) */
-	struct txtset txt;   /* the TXT records of one name (domains only) */
+	struct mxc_txtset txt; /* the TXT records of one name (domains only) */
 	struct mxc_sts_txt sts;
 	struct mxc_tlsrpt_txt rpt;
 };
@@ -429,16 +420,12 @@ static int mx_hosts(struct exporter *ex, const struct mxc_domain_rec *d)
  * @return 1 with @p t filled (maybe with no record: NXDOMAIN or NODATA), 0
  *         when there is no usable answer, or a negative code (ENOMEM)
  */
-static int txt_records(const struct mxc_domain_rec *d, const char *prefix, struct txtset *t)
+static int txt_records(const struct mxc_domain_rec *d, const char *prefix, struct mxc_txtset *t)
 {
 	const struct mxc_raw_answer *raw = NULL;
-	size_t plen = strlen(prefix), offs[TXT_MAX], lens[TXT_MAX];
-	const ldns_rr_list *answer;
-	ldns_pkt *pkt = NULL;
-	int r = 0;
+	size_t plen = strlen(prefix);
 
 	t->n = 0;
-	mxc_buf_reset(&t->bytes);
 	for (uint32_t i = 0; i < d->n_raw && !raw; i++) {
 		const struct mxc_raw_answer *a = &d->raw[i];
 
@@ -448,47 +435,13 @@ static int txt_records(const struct mxc_domain_rec *d, const char *prefix, struc
 	}
 	if (!raw || raw->status != MXC_DNS_ANSWER || !raw->wire)
 		return 0;
-	if (raw->rcode == LDNS_RCODE_NXDOMAIN)
-		return 1;
-	if (raw->rcode != LDNS_RCODE_NOERROR)
-		return 0;
-	if (ldns_wire2pkt(&pkt, raw->wire, raw->wire_len) != LDNS_STATUS_OK) {
-		if (pkt)
-			ldns_pkt_free(pkt);
-		return 0;
-	}
-	answer = ldns_pkt_answer(pkt);
-	for (size_t i = 0; i < ldns_rr_list_rr_count(answer) && t->n < TXT_MAX && !r; i++) {
-		const ldns_rr *rr = ldns_rr_list_rr(answer, i);
-
-		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_TXT)
-			continue;
-		offs[t->n] = t->bytes.len;
-		for (size_t k = 0; k < ldns_rr_rd_count(rr) && !r; k++) {
-			const ldns_rdf *rd = ldns_rr_rdf(rr, k);
-
-			/* A character-string: its length byte, then the bytes. */
-			if (ldns_rdf_size(rd) >= 1)
-				r = mxc_buf_append(&t->bytes, ldns_rdf_data(rd) + 1, ldns_rdf_size(rd) - 1);
-		}
-		lens[t->n] = t->bytes.len - offs[t->n];
-		t->n++;
-	}
-	ldns_pkt_free(pkt);
-	if (r)
-		return r;
-	/* Pointers only now: the buffer may have moved while it grew. */
-	for (size_t i = 0; i < t->n; i++) {
-		t->recs[i].data = t->bytes.data ? t->bytes.data + offs[i] : (const uint8_t *)"";
-		t->recs[i].len = lens[i];
-	}
-	return 1;
+	return mxc_txtset_from_wire(t, raw->wire, raw->wire_len, raw->rcode);
 }
 
 /** Fill the record columns (MTA-STS, TLS-RPT, SPF, DMARC) of @p d. */
 static int txt_columns(struct exporter *ex, const struct mxc_domain_rec *d, const char **val)
 {
-	struct txtset *t = &ex->txt;
+	struct mxc_txtset *t = &ex->txt;
 	int r;
 
 	r = txt_records(d, "_mta-sts.", t);
@@ -690,14 +643,13 @@ static int walk(struct mxc_store *s, enum mxc_export_what what, struct exporter 
 
 	ex->cols = mxc_export_columns(what, &ex->ncols);
 	mxc_buf_init(&ex->list, ROW_MAX);
-	/* A DNS message holds at most 64 KiB of TXT data. */
-	mxc_buf_init(&ex->txt.bytes, (size_t)1 << 16);
+	mxc_txtset_init(&ex->txt);
 	if (what == MXC_EXPORT_DOMAINS)
 		r = mxc_store_each_domain(s, domain_row, on_corrupt, ex);
 	else
 		r = mxc_store_each_host(s, host_row, on_corrupt, ex);
 	mxc_buf_free(&ex->list);
-	mxc_buf_free(&ex->txt.bytes);
+	mxc_txtset_free(&ex->txt);
 	return r;
 }
 

@@ -75,6 +75,7 @@ struct mxc_smtp_ctx {
 	size_t ehlo_cmd_len;
 	struct mxc_smtp_opts opts;        /**< defaults filled in; no strings */
 	struct mxc_smtp_stats stats;
+	struct mxc_smtp_probe *live; /**< probes in flight, for cancel */
 	/** One read buffer for every probe: libuv hands each read to its
 	 * callback at once, which copies the bytes into the probe's reply
 	 * buffer or TLS input, so no probe needs a buffer of its own. */
@@ -97,6 +98,7 @@ static const char *const STATE_NAMES[] = {
 };
 
 struct mxc_smtp_probe {
+	struct mxc_smtp_probe *next, *prev; /**< in ctx->live */
 	uv_tcp_t tcp;
 	uv_timer_t timer;
 	uv_connect_t connect;
@@ -135,6 +137,7 @@ const char *mxc_smtp_status_name(enum mxc_smtp_status s)
 	case MXC_SMTP_NO_STARTTLS: return "no-starttls";
 	case MXC_SMTP_STARTTLS_REJECTED: return "starttls-rejected";
 	case MXC_SMTP_TLS_FAILED: return "tls-failed";
+	case MXC_SMTP_BLOCKED: return "blocked";
 	}
 	return "?";
 }
@@ -211,6 +214,12 @@ static void on_close(uv_handle_t *h)
 
 	if (--p->open_handles > 0)
 		return;
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		ctx->live = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
 	ctx->stats.finished++;
 	ctx->stats.in_flight--;
 	p->cb(&p->res, p->arg);
@@ -929,6 +938,10 @@ int mxc_smtp_probe_start(struct mxc_smtp_ctx *ctx, const struct mxc_smtp_target 
 	p->tcp.data = p;
 	p->timer.data = p;
 	p->open_handles = 2;
+	p->next = ctx->live;
+	if (ctx->live)
+		ctx->live->prev = p;
+	ctx->live = p;
 	ctx->stats.started++;
 	if (++ctx->stats.in_flight > ctx->stats.peak_in_flight)
 		ctx->stats.peak_in_flight = ctx->stats.in_flight;
@@ -1069,6 +1082,14 @@ void mxc_smtp_ctx_free(struct mxc_smtp_ctx *ctx)
 	mxc_require(ctx->stats.in_flight == 0);
 	SSL_CTX_free(ctx->ssl_ctx);
 	mxc_free(ctx);
+}
+
+void mxc_smtp_ctx_cancel(struct mxc_smtp_ctx *ctx)
+{
+	/* finish() only starts the closes: the list stays intact meanwhile. */
+	for (struct mxc_smtp_probe *p = ctx ? ctx->live : NULL; p; p = p->next)
+		if (p->state != ST_CLOSING)
+			fail_now(p, MXC_SMTP_TIMEOUT, "%s: canceled", STATE_NAMES[p->state]);
 }
 
 void mxc_smtp_ctx_stats(const struct mxc_smtp_ctx *ctx, struct mxc_smtp_stats *out)

@@ -40,6 +40,9 @@ enum mxc_smtp_status {
 	MXC_SMTP_NO_STARTTLS,         /**< EHLO did not offer STARTTLS */
 	MXC_SMTP_STARTTLS_REJECTED,   /**< STARTTLS answered other than 220 */
 	MXC_SMTP_TLS_FAILED,          /**< the handshake failed */
+	/** Never probed: the host or address is on the blocklist (set by the
+	 *  scanner, which consults it before any packet is sent). */
+	MXC_SMTP_BLOCKED,
 };
 
 /** DANE verdict of the host, the `dane_result` column. */
@@ -172,6 +175,13 @@ int mxc_smtp_ctx_new(uv_loop_t *loop, const struct mxc_smtp_opts *opts,
  * Free a context. No probe may be in flight.
  */
 void mxc_smtp_ctx_free(struct mxc_smtp_ctx *ctx);
+
+/**
+ * End every probe in flight now (a scan stopping on a signal): each
+ * finishes as a timeout with detail "canceled", and its callback runs once
+ * its handles have closed, as always.
+ */
+void mxc_smtp_ctx_cancel(struct mxc_smtp_ctx *ctx);
 
 /** Read the counters of a context. */
 void mxc_smtp_ctx_stats(const struct mxc_smtp_ctx *ctx, struct mxc_smtp_stats *out);

@@ -164,6 +164,7 @@ const char *mxc_sts_ferr_name(enum mxc_sts_ferr e)
 	case MXC_STS_FETCH_SYNTAX: return "syntax";
 	case MXC_STS_FETCH_CANCELED: return "canceled";
 	case MXC_STS_FETCH_INTERNAL: return "internal";
+	case MXC_STS_FETCH_BLOCKED: return "blocked";
 	}
 	return "?";
 }

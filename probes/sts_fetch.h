@@ -59,6 +59,7 @@ enum mxc_sts_ferr {
 	MXC_STS_FETCH_SYNTAX,       /**< fetched, but the policy is invalid */
 	MXC_STS_FETCH_CANCELED,     /**< the fetcher was closed first */
 	MXC_STS_FETCH_INTERNAL,     /**< our own failure (memory, libcurl setup) */
+	MXC_STS_FETCH_BLOCKED,      /**< not fetched: the policy host is blocklisted */
 };
 
 /** Options of a fetcher; zero fields take the defaults. */
