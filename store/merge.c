@@ -810,6 +810,12 @@ static int check_input(struct merge *m, size_t i)
 		r = m->api->each(kv, MXC__DB_RUNS, take_run, &w);
 	if (!r && w.n == 0)
 		r = fail(m, MXC_EINVAL, "%s holds no run (its scan never began?)", m->in[i].dir);
+	/* Its leaves may all have finished, yet it holds only part of them. */
+	if (!r && is_merge_run(&m->in[i].run) && !m->in[i].run.finished_at)
+		r = fail(m, MXC_EINVAL,
+			 "%s holds the unfinished merge %s: complete it first (run that merge "
+			 "again)",
+			 m->in[i].dir, m->in[i].run.run_id);
 	if (!r) {
 		m->in[i].n_runs = w.n;
 		m->runs_expected += w.n;

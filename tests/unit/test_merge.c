@@ -85,12 +85,13 @@ static int drop_tmpdir(void **state)
 	return 0;
 }
 
-/* Path of @p name under the test directory (a static ring of buffers). */
+/* Path of @p name under the test directory, in a ring of 64 static buffers:
+ * a test asks for fewer. */
 static const char *sub(void **state, const char *name)
 {
-	static char bufs[8][512];
+	static char bufs[64][512];
 	static unsigned next;
-	char *b = bufs[next++ % 8];
+	char *b = bufs[next++ % 64];
 
 	snprintf(b, sizeof(bufs[0]), "%s/%s", (const char *)*state, name);
 	return b;
@@ -395,8 +396,21 @@ static void test_disjoint_shards(void **state)
 	assert_string_equal(keys, want);
 	mxc_free(keys);
 
-	/* A scan store refuses nothing here, but a merged store can be an
-	 * input again: its shards count as its runs. */
+	/* From a tiny map, grown by the engine: the same store. */
+	{
+		struct mxc_merge_opts o = { .out = sub(state, "tiny"), .inputs = in,
+					    .n_inputs = 3, .batch_size = 8,
+					    .mapsize = 64u << 10 };
+
+		assert_int_equal(mxc_merge_run(&o, &st, err, sizeof(err)), 0);
+		fo = fingerprint(out);
+		f0 = fingerprint(o.out);
+		assert_string_equal(fo, f0);
+		mxc_free(fo);
+		mxc_free(f0);
+	}
+
+	/* A merged store can be an input again: its shards count as its runs. */
 	{
 		const char *again[1] = { out };
 		const char *out2 = sub(state, "out2");
@@ -489,6 +503,19 @@ static void test_overlapping_hosts(void **state)
 
 /* ------------------------------------------------------------------------ */
 /* Bad inputs                                                                */
+
+static unsigned g_commits, g_kill_at;
+
+static void count_commits(unsigned n)
+{
+	g_commits = n;
+}
+
+static void kill_at(unsigned n)
+{
+	if (n == g_kill_at)
+		raise(SIGKILL);
+}
 
 /* The merge fails with @p code, its message names @p what, and it leaves
  * no output behind. */
@@ -599,6 +626,48 @@ static void test_bad_inputs(void **state)
 		assert_true(st.already_done);
 		refused(empty, in, 1, MXC_EEXIST, "other inputs");
 	}
+	/* A damaged record: skipped, counted, the rest merged. */
+	{
+		const char *d = sub(state, "d");
+		const char *in[3] = { a, b, d };
+		MDB_env *env;
+		MDB_txn *txn;
+		MDB_dbi dbi;
+		MDB_val k = { 8, (void *)"bad.test" }, v = { 5, (void *)"\0\1junk" };
+
+		make_shard(d, "20261129T010000Z-00000d", "2/3", 20, 5, 1000);
+		assert_int_equal(mdb_env_create(&env), 0);
+		assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+		assert_int_equal(mdb_env_open(env, d, 0, 0644), 0);
+		assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+		assert_int_equal(mdb_dbi_open(txn, "domains", 0, &dbi), 0);
+		assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+		assert_int_equal(mdb_txn_commit(txn), 0);
+		mdb_env_close(env);
+		assert_int_equal(merge(sub(state, "out-d"), in, 3, 0, &st, err, sizeof(err)), 0);
+		assert_int_equal(st.corrupt, 1);
+		assert_int_equal(st.domains, 25);
+		assert_int_equal(st.warnings, 1);
+	}
+	/* A merge that was killed is no input until it is completed. */
+	{
+		const char *half = sub(state, "half");
+		const char *in[2] = { a, b }, *in2[1] = { half };
+
+		g_kill_at = 1;
+		fflush(NULL);
+		pid_t pid = fork();
+
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			mxc_log_set_level(MXC_LOG_ERROR);
+			mxc_merge_test_on_commit(kill_at);
+			merge(half, in, 2, 0, NULL, err, sizeof(err));
+			_exit(3);
+		}
+		assert_int_equal(waitpid(pid, NULL, 0), pid);
+		refused(sub(state, "out-half"), in2, 1, MXC_EINVAL, "unfinished merge");
+	}
 	/* An unfinished run: merged, with a warning naming it. */
 	{
 		const char *c = sub(state, "c");
@@ -615,19 +684,6 @@ static void test_bad_inputs(void **state)
 
 /* ------------------------------------------------------------------------ */
 /* Killed and completed                                                      */
-
-static unsigned g_commits, g_kill_at;
-
-static void count_commits(unsigned n)
-{
-	g_commits = n;
-}
-
-static void kill_at(unsigned n)
-{
-	if (n == g_kill_at)
-		raise(SIGKILL);
-}
 
 static void test_kill_resume(void **state)
 {
