@@ -653,10 +653,11 @@ static void test_bad_inputs(void **state)
 	{
 		const char *half = sub(state, "half");
 		const char *in[2] = { a, b }, *in2[1] = { half };
+		pid_t pid;
 
 		g_kill_at = 1;
 		fflush(NULL);
-		pid_t pid = fork();
+		pid = fork();
 
 		assert_true(pid >= 0);
 		if (pid == 0) {
