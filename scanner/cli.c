@@ -27,6 +27,7 @@
 #include "common/util.h"
 #include "resolver/resolver.h"
 #include "scanner/scan.h"
+#include "store/merge.h"
 #include "store/store.h"
 
 #ifndef MXC_VERSION
@@ -45,7 +46,7 @@ static const char usage_main[] =
 	"  export    write the stored results as CSV, JSON Lines or Parquet\n"
 	"  report    adoption per TLD and per mail provider (text, md, json, html)\n"
 	"  compare   compare two runs: adoption deltas and changed verdicts\n"
-	"  merge     join the stores of shards (not in this build yet)\n"
+	"  merge     join the stores of shards into one store\n"
 	"\n"
 	"  mxcensus COMMAND --help   options of one command\n"
 	"  mxcensus --version\n"
@@ -138,11 +139,21 @@ static const char usage_compare[] =
 	"  --top-tlds N        TLDs shown (default 50)\n"
 	"  --psl FILE          Public Suffix List file\n";
 
-static const char usage_later[] =
-	"usage: mxcensus %s ...\n"
+static const char usage_merge[] =
+	"usage: mxcensus merge --out DIR DB...\n"
 	"\n"
-	"'%s' is not in this build yet: merging the stores of shards arrives later.\n"
-	"Meanwhile, export each shard and concatenate the exports.\n";
+	"Join the stores of the shards of a scan (scan --shard K/N) into one new store\n"
+	"that export, report and compare read like that of a single scan. Every input is\n"
+	"checked first: a store being written by a running scan, or the same store, run\n"
+	"or shard given twice, is refused; inputs of different scans, missing shards and\n"
+	"unfinished runs are merged with a warning. Where inputs hold the same domain or\n"
+	"mail host, the most recent record is kept. See store/README.md, \"Merging\".\n"
+	"  --out DIR           the new store (must not exist, or be empty); after a\n"
+	"                      killed merge, the same command completes it\n"
+	"  --batch N           records per transaction (default 10000)\n"
+	"  -q, --quiet         errors only\n"
+	"\n"
+	"exit status: 0 merged (or already merged), 1 failed, 2 bad usage or inputs\n";
 
 static int usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -744,16 +755,66 @@ static int cmd_compare(int argc, char **argv)
 	return r ? MXC_EXIT_FAILED : MXC_EXIT_OK;
 }
 
-static int cmd_later(const char *cmd, int argc, char **argv)
+static int cmd_merge(int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			printf(usage_later, cmd, cmd);
+	static const struct option longopts[] = {
+		{ "out", required_argument, NULL, OPT_OUT },
+		{ "batch", required_argument, NULL, OPT_BATCH },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct mxc_merge_opts o = { 0 };
+	struct mxc_merge_stats st;
+	char err[1024] = "", args[1024];
+	int c, r;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_OUT:
+			o.out = optarg;
+			break;
+		case OPT_BATCH:
+			if (parse_uint("merge", "--batch", optarg, 1, 1000000, &o.batch_size))
+				return MXC_EXIT_USAGE;
+			break;
+		case 'q':
+			mxc_log_set_level(MXC_LOG_ERROR);
+			break;
+		case 'h':
+			fputs(usage_merge, stdout);
 			return MXC_EXIT_OK;
+		default:
+			fprintf(stderr, "Try 'mxcensus merge --help'.\n");
+			return MXC_EXIT_USAGE;
 		}
 	}
-	fprintf(stderr, usage_later, cmd, cmd);
-	return MXC_EXIT_USAGE;
+	if (!o.out)
+		return usage_error("merge", "%s", "--out DIR is required");
+	if (optind >= argc)
+		return usage_error("merge", "%s", "no input store (DB) given");
+	/* The merge's run record keeps the command line, as a scan's does. */
+	join_args(argc, argv, args, sizeof(args));
+	o.inputs = (const char *const *)(argv + optind);
+	o.n_inputs = (size_t)(argc - optind);
+	o.args = args;
+	r = mxc_merge_run(&o, &st, err, sizeof(err));
+	if (r) {
+		mxc_log_error("%s", err[0] ? err : mxc_strerror(r));
+		/* What the user must fix (the inputs, --out) is bad usage. */
+		return r == MXC_EINVAL || r == MXC_EEXIST ? MXC_EXIT_USAGE : MXC_EXIT_FAILED;
+	}
+	if (!st.already_done)
+		mxc_log_info("merged %zu stores into %s (run %s%s): %llu domains, %llu hosts; "
+			     "%llu domain and %llu host records met an earlier one, %llu "
+			     "replaced it; %llu damaged records skipped",
+			     o.n_inputs, o.out, st.run_id, st.resumed ? ", completed" : "",
+			     (unsigned long long)st.domains, (unsigned long long)st.hosts,
+			     (unsigned long long)st.domains_shared,
+			     (unsigned long long)st.hosts_shared, (unsigned long long)st.replaced,
+			     (unsigned long long)st.corrupt);
+	return MXC_EXIT_OK;
 }
 
 int mxc_cli_main(int argc, char **argv)
@@ -782,7 +843,7 @@ int mxc_cli_main(int argc, char **argv)
 	if (strcmp(cmd, "compare") == 0)
 		return cmd_compare(argc - 1, argv + 1);
 	if (strcmp(cmd, "merge") == 0)
-		return cmd_later(cmd, argc - 1, argv + 1);
+		return cmd_merge(argc - 1, argv + 1);
 	fprintf(stderr, "mxcensus: unknown command '%s'\n\n%s", cmd, usage_main);
 	return MXC_EXIT_USAGE;
 }
