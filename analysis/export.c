@@ -49,7 +49,9 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "probes/txtrec.h"
-#include "probes/txtset.h"
+#include "analysis/classify.h"
+#include "analysis/facts.h"
+#include "probes/probe_rec.h"
 #include "resolver/resolver.h"
 #include "resolver/validator.h"
 
@@ -141,9 +143,8 @@ struct exporter {
 	void *sink_arg;
 	struct mxc_buf line; /* the row being built */
 	struct mxc_buf list; /* a ';'-joined list column (mx_hosts, tlsa_records) */
-	struct mxc_txtset txt; /* the TXT records of one name (domains only) */
-	struct mxc_sts_txt sts;
-	struct mxc_tlsrpt_txt rpt;
+	struct mxc_store *store; /* for the hosts of each domain */
+	struct mxc_facts fx;     /* scratch of the classification (domains only) */
 };
 
 int mxc_export_what_parse(const char *s, enum mxc_export_what *out)
@@ -420,55 +421,6 @@ static int mx_hosts(struct exporter *ex, const struct mxc_domain_rec *d)
  * @return 1 with @p t filled (maybe with no record: NXDOMAIN or NODATA), 0
  *         when there is no usable answer, or a negative code (ENOMEM)
  */
-static int txt_records(const struct mxc_domain_rec *d, const char *prefix, struct mxc_txtset *t)
-{
-	const struct mxc_raw_answer *raw = NULL;
-	size_t plen = strlen(prefix);
-
-	t->n = 0;
-	for (uint32_t i = 0; i < d->n_raw && !raw; i++) {
-		const struct mxc_raw_answer *a = &d->raw[i];
-
-		if (a->qtype == LDNS_RR_TYPE_TXT && strncmp(a->qname, prefix, plen) == 0 &&
-		    strcmp(a->qname + plen, d->domain) == 0)
-			raw = a;
-	}
-	if (!raw || raw->status != MXC_DNS_ANSWER || !raw->wire)
-		return 0;
-	return mxc_txtset_from_wire(t, raw->wire, raw->wire_len, raw->rcode);
-}
-
-/** Fill the record columns (MTA-STS, TLS-RPT, SPF, DMARC) of @p d. */
-static int txt_columns(struct exporter *ex, const struct mxc_domain_rec *d, const char **val)
-{
-	struct mxc_txtset *t = &ex->txt;
-	int r;
-
-	r = txt_records(d, "_mta-sts.", t);
-	if (r == 1 && mxc_txtrec_sts(t->recs, t->n, &ex->sts) == 0) {
-		val[DC_MTA_STS_TXT] = mxc_txtrec_status_name(ex->sts.status);
-		val[DC_MTA_STS_ID] = ex->sts.id;
-	}
-	if (r < 0)
-		return r;
-	r = txt_records(d, "_smtp._tls.", t);
-	if (r == 1 && mxc_txtrec_tlsrpt(t->recs, t->n, &ex->rpt) == 0) {
-		val[DC_TLS_RPT] = mxc_txtrec_status_name(ex->rpt.status);
-		val[DC_TLS_RPT_RUA] = ex->rpt.rua;
-	}
-	if (r < 0)
-		return r;
-	r = txt_records(d, "", t);
-	if (r == 1)
-		val[DC_SPF] = mxc_txtrec_spf_name(mxc_txtrec_spf(t->recs, t->n));
-	if (r < 0)
-		return r;
-	r = txt_records(d, "_dmarc.", t);
-	if (r == 1)
-		val[DC_DMARC] = mxc_txtrec_dmarc_name(mxc_txtrec_dmarc(t->recs, t->n));
-	return r < 0 ? r : 0;
-}
-
 /* The stored answer of @p qtype (the first one), or NULL. */
 static const struct mxc_raw_answer *raw_of(const struct mxc_raw_answer *raw, uint32_t n,
 					   uint16_t qtype)
@@ -493,15 +445,18 @@ static void dnssec_columns(const struct mxc_raw_answer *a, const char **status,
 static int domain_row(void *arg, const struct mxc_domain_rec *d)
 {
 	struct exporter *ex = arg;
+	struct mxc_facts *fx = &ex->fx;
 	const char *val[MAX_COLS] = { 0 };
-	char when[21];
+	struct mxc_verdicts v;
+	char when[21], max_age[16], ferr[24], issues[MXC_ISSUES_STR_MAX + 1];
+	size_t ilen = 0;
 	int r;
 
-	r = txt_columns(ex, d, val);
-	if (r)
-		return r;
-
 	r = mx_hosts(ex, d);
+	if (!r)
+		r = mxc_facts_build(fx, ex->store, d);
+	if (!r)
+		r = mxc_classify(&fx->f, &v);
 	if (r)
 		return r;
 	mxc_rfc3339(d->scanned_at, when);
@@ -511,8 +466,49 @@ static int domain_row(void *arg, const struct mxc_domain_rec *d)
 	val[DC_SCANNED_AT] = when;
 	val[DC_MX_STATUS] = mxc_mx_status_name((enum mxc_mx_status)d->mx_status);
 	val[DC_MX_HOSTS] = (const char *)ex->list.data;
-	dnssec_columns(raw_of(d->raw, d->n_raw, LDNS_RR_TYPE_MX), &val[DC_DNSSEC],
-		       &val[DC_DNSSEC_REASON]);
+	/* The verdicts; each is "" when what it needs was not measured. */
+	val[DC_DNSSEC] = v.dnssec;
+	val[DC_DNSSEC_REASON] = v.dnssec_reason;
+	val[DC_STARTTLS] = v.starttls;
+	val[DC_TLS_VERSION_MIN] = v.tls_version_min;
+	val[DC_PKIX] = v.pkix;
+	val[DC_DANE] = v.dane;
+	val[DC_MTA_STS_MX_MATCH] = v.mta_sts_mx_match;
+	val[DC_DOWNGRADE_EXPOSURE] = v.downgrade_exposure;
+	if (mxc_classify_issues_write(&v, issues, sizeof(issues), &ilen) == 0)
+		val[DC_ISSUES] = issues;
+	/* The record columns: empty when the answer was not measured. */
+	if (fx->txt_measured[0]) {
+		val[DC_MTA_STS_TXT] = mxc_txtrec_status_name(fx->sts_txt.status);
+		val[DC_MTA_STS_ID] = fx->sts_txt.id;
+	}
+	if (fx->txt_measured[1]) {
+		val[DC_TLS_RPT] = mxc_txtrec_status_name(fx->tlsrpt.status);
+		val[DC_TLS_RPT_RUA] = fx->tlsrpt.rua;
+	}
+	if (fx->txt_measured[2])
+		val[DC_SPF] = mxc_txtrec_spf_name(fx->spf);
+	if (fx->txt_measured[3])
+		val[DC_DMARC] = mxc_txtrec_dmarc_name(fx->dmarc);
+	/* The policy: "n-a" when measured and there was nothing to fetch. */
+	if (fx->have_sts || fx->txt_measured[0])
+		val[DC_MTA_STS_POLICY] = mxc_fact_sts_policy_name(fx->f.sts_policy);
+	if (fx->have_sts && fx->f.sts_policy == MXC_FACT_STS_POLICY_FETCH_ERROR) {
+		const char *name = mxc_sts_ferr_name((enum mxc_sts_ferr)fx->sts.error);
+
+		if (fx->sts.error == MXC_STS_FETCH_HTTP && fx->sts.http_code) {
+			snprintf(ferr, sizeof(ferr), "http-%u", (unsigned)fx->sts.http_code);
+			name = ferr;
+		}
+		val[DC_MTA_STS_ERROR] = name;
+	} else if (fx->f.sts_policy == MXC_FACT_STS_POLICY_INVALID) {
+		val[DC_MTA_STS_ERROR] = "syntax";
+	}
+	if (fx->f.sts_policy == MXC_FACT_STS_POLICY_OK) {
+		val[DC_MTA_STS_MODE] = mxc_sts_mode_name(fx->f.sts_mode);
+		snprintf(max_age, sizeof(max_age), "%u", (unsigned)fx->f.sts_max_age);
+		val[DC_MTA_STS_MAX_AGE] = max_age;
+	}
 	return write_row(ex, val);
 }
 
@@ -643,13 +639,14 @@ static int walk(struct mxc_store *s, enum mxc_export_what what, struct exporter 
 
 	ex->cols = mxc_export_columns(what, &ex->ncols);
 	mxc_buf_init(&ex->list, ROW_MAX);
-	mxc_txtset_init(&ex->txt);
+	mxc_facts_init(&ex->fx);
+	ex->store = s;
 	if (what == MXC_EXPORT_DOMAINS)
 		r = mxc_store_each_domain(s, domain_row, on_corrupt, ex);
 	else
 		r = mxc_store_each_host(s, host_row, on_corrupt, ex);
 	mxc_buf_free(&ex->list);
-	mxc_txtset_free(&ex->txt);
+	mxc_facts_free(&ex->fx);
 	return r;
 }
 

@@ -12,9 +12,11 @@
  */
 #include "scanner/cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -34,6 +36,7 @@
 #define MXC_VERSION "0.1.0"
 #endif
 
+#define MAX_BLOCKLISTS 16
 #define MAX_UPSTREAMS 16
 
 static const char usage_main[] =
@@ -92,11 +95,25 @@ static const char usage_scan[] =
 	"  -q, --quiet         only errors\n"
 	"  -v, --verbose       debug messages\n"
 	"\n"
-	"not in this build yet (accepted, no effect, a warning says so):\n"
-	"  --ca-file FILE, --smtp-port N, --https-port N,\n"
-	"  --ehlo NAME, --per-ip-rate R, --blocklist FILE\n"
-	"  --probes LIST       only 'none' is available: the SMTP and HTTPS probes are\n"
-	"                      not in this build yet (default none)\n";
+	"probes (they contact the mail hosts and policy servers: opt in):\n"
+	"  --probes LIST       smtp, https, both (smtp,https), or none (default none:\n"
+	"                      DNS only)\n"
+	"  --ehlo NAME         the EHLO name the SMTP probe introduces itself with;\n"
+	"                      make it name you (default mxcensus-research.invalid)\n"
+	"  --ca-file FILE      PEM trust anchors replacing the system store (PKIX of\n"
+	"                      mail hosts and policy servers)\n"
+	"  --smtp-port N       port of the mail hosts (default 25)\n"
+	"  --https-port N      port of the MTA-STS policy servers (default 443)\n"
+	"  --max-probe-addrs N addresses probed per mail host (default 8)\n"
+	"  --probe-timeout MS  deadline of each probe step and of a policy fetch\n"
+	"                      (default 20000; the SMTP banner gets 1.5 times it)\n"
+	"  --blocklist FILE    never contact these CIDRs and domains (repeatable)\n"
+	"  --per-ip-rate R     new connections per second per address (default 1)\n"
+	"  --per-ip-conns N    connections open at once per address (default 2)\n"
+	"  --per-net-rate R    per IPv4 /24 or IPv6 /48, 0 = no limit (default 10)\n"
+	"  --per-net-conns N   per network, 0 = no cap (default 16)\n"
+	"  --connect-rate R    new connections per second overall (default 100)\n"
+	"  --max-connections N connections open at once overall (default 500)\n";
 
 static const char usage_export[] =
 	"usage: mxcensus export --db DIR [--what domains|hosts]\n"
@@ -214,35 +231,61 @@ enum scan_opt {
 	OPT_PROBES,
 	OPT_TRUST_ANCHOR,
 	OPT_NO_VALIDATE,
-	OPT_LATER_CA_FILE,
-	OPT_LATER_SMTP_PORT,
-	OPT_LATER_HTTPS_PORT,
-	OPT_LATER_EHLO,
-	OPT_LATER_PER_IP_RATE,
-	OPT_LATER_BLOCKLIST,
+	OPT_CA_FILE,
+	OPT_SMTP_PORT,
+	OPT_HTTPS_PORT,
+	OPT_EHLO,
+	OPT_PER_IP_RATE,
+	OPT_PER_IP_CONNS,
+	OPT_PER_NET_RATE,
+	OPT_PER_NET_CONNS,
+	OPT_CONNECT_RATE,
+	OPT_MAX_CONNS,
+	OPT_BLOCKLIST,
+	OPT_MAX_PROBE_ADDRS,
+	OPT_PROBE_TIMEOUT,
 	OPT_WHAT,
 	OPT_OUT,
 };
 
-static int later_option(int opt, const char *arg)
+static int parse_rate(const char *opt, const char *arg, double *out)
 {
-	static const char *const what[] = {
-		[OPT_LATER_CA_FILE - OPT_LATER_CA_FILE] =
-			"--ca-file: the SMTP and HTTPS probes are not in this build yet",
-		[OPT_LATER_SMTP_PORT - OPT_LATER_CA_FILE] =
-			"--smtp-port: the SMTP probe is not in this build yet",
-		[OPT_LATER_HTTPS_PORT - OPT_LATER_CA_FILE] =
-			"--https-port: the HTTPS probe is not in this build yet",
-		[OPT_LATER_EHLO - OPT_LATER_CA_FILE] =
-			"--ehlo: the SMTP probe is not in this build yet",
-		[OPT_LATER_PER_IP_RATE - OPT_LATER_CA_FILE] =
-			"--per-ip-rate: no probe connects to mail hosts in this build yet",
-		[OPT_LATER_BLOCKLIST - OPT_LATER_CA_FILE] =
-			"--blocklist: no probe connects to mail hosts in this build yet",
-	};
+	char *end = NULL;
+	double v;
 
-	mxc_log_warn("%s (option '%s' has no effect)", what[opt - OPT_LATER_CA_FILE], arg);
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || !end || *end || end == arg || v < 0 || v > MXC_POLITE_RATE_MAX) {
+		fprintf(stderr, "mxcensus scan: %s: '%s' is not a rate in [0, %.0f]\n", opt, arg,
+			MXC_POLITE_RATE_MAX);
+		return -1;
+	}
+	*out = v;
 	return 0;
+}
+
+/* --probes LIST: smtp, https, "smtp,https" (either order), or none. */
+static int parse_probes(const char *arg, bool *smtp, bool *https)
+{
+	const char *p = arg;
+
+	*smtp = *https = false;
+	if (strcmp(arg, "none") == 0)
+		return 0;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+
+		if (n == 4 && strncmp(p, "smtp", 4) == 0)
+			*smtp = true;
+		else if (n == 5 && strncmp(p, "https", 5) == 0)
+			*https = true;
+		else
+			return -1;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return *smtp || *https ? 0 : -1;
 }
 
 static int cmd_scan(int argc, char **argv)
@@ -263,12 +306,19 @@ static int cmd_scan(int argc, char **argv)
 		{ "probes", required_argument, NULL, OPT_PROBES },
 		{ "trust-anchor", required_argument, NULL, OPT_TRUST_ANCHOR },
 		{ "no-validate", no_argument, NULL, OPT_NO_VALIDATE },
-		{ "ca-file", required_argument, NULL, OPT_LATER_CA_FILE },
-		{ "smtp-port", required_argument, NULL, OPT_LATER_SMTP_PORT },
-		{ "https-port", required_argument, NULL, OPT_LATER_HTTPS_PORT },
-		{ "ehlo", required_argument, NULL, OPT_LATER_EHLO },
-		{ "per-ip-rate", required_argument, NULL, OPT_LATER_PER_IP_RATE },
-		{ "blocklist", required_argument, NULL, OPT_LATER_BLOCKLIST },
+		{ "ca-file", required_argument, NULL, OPT_CA_FILE },
+		{ "smtp-port", required_argument, NULL, OPT_SMTP_PORT },
+		{ "https-port", required_argument, NULL, OPT_HTTPS_PORT },
+		{ "ehlo", required_argument, NULL, OPT_EHLO },
+		{ "per-ip-rate", required_argument, NULL, OPT_PER_IP_RATE },
+		{ "per-ip-conns", required_argument, NULL, OPT_PER_IP_CONNS },
+		{ "per-net-rate", required_argument, NULL, OPT_PER_NET_RATE },
+		{ "per-net-conns", required_argument, NULL, OPT_PER_NET_CONNS },
+		{ "connect-rate", required_argument, NULL, OPT_CONNECT_RATE },
+		{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
+		{ "blocklist", required_argument, NULL, OPT_BLOCKLIST },
+		{ "max-probe-addrs", required_argument, NULL, OPT_MAX_PROBE_ADDRS },
+		{ "probe-timeout", required_argument, NULL, OPT_PROBE_TIMEOUT },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -276,6 +326,9 @@ static int cmd_scan(int argc, char **argv)
 	};
 	struct mxc_upstream_cfg ups[MAX_UPSTREAMS];
 	size_t n_ups = 0;
+	const char *blocklists[MAX_BLOCKLISTS];
+	size_t n_blocklists = 0;
+	unsigned tmp;
 	struct mxc_scan_opts o;
 	char args[1024];
 	int c;
@@ -299,6 +352,9 @@ static int cmd_scan(int argc, char **argv)
 	mxc_resolver_opts_default(&o.resolver);
 	mxc_validator_opts_default(&o.validator);
 	o.validate = true;
+	mxc_polite_opts_init(&o.polite);
+	o.smtp_port = 25;
+	o.max_probe_addrs = 8;
 	o.resolver.qps = 5000;
 	o.resolver.max_inflight = 2000;
 	o.resolver.timeout_ms = 1500;
@@ -384,27 +440,85 @@ static int cmd_scan(int argc, char **argv)
 						   optarg);
 			break;
 		case OPT_PROBES:
-			if (strcmp(optarg, "none") != 0) {
-				fprintf(stderr,
-					"mxcensus scan: --probes %s: the SMTP and HTTPS probes are not in "
-					"this build yet; only --probes none is available\n",
-					optarg);
+			if (parse_probes(optarg, &o.probe_smtp, &o.probe_https) != 0)
+				return usage_error("scan",
+						   "--probes: '%s' is not smtp, https, smtp,https or none",
+						   optarg);
+			break;
+		case OPT_CA_FILE:
+			o.smtp.ca_file = optarg;
+			o.sts.ca_file = optarg;
+			break;
+		case OPT_SMTP_PORT:
+		case OPT_HTTPS_PORT: {
+			unsigned port;
+
+			if (parse_uint("scan", c == OPT_SMTP_PORT ? "--smtp-port" : "--https-port",
+				       optarg, 1, 65535, &port))
 				return MXC_EXIT_USAGE;
-			}
+			if (c == OPT_SMTP_PORT)
+				o.smtp_port = (uint16_t)port;
+			else
+				o.sts.port = (uint16_t)port;
+			break;
+		}
+		case OPT_EHLO:
+			o.smtp.ehlo_name = optarg;
+			break;
+		case OPT_PER_IP_RATE:
+			if (parse_rate("--per-ip-rate", optarg, &o.polite.host.rate))
+				return MXC_EXIT_USAGE;
+			break;
+		case OPT_PER_NET_RATE:
+			if (parse_rate("--per-net-rate", optarg, &o.polite.net.rate))
+				return MXC_EXIT_USAGE;
+			break;
+		case OPT_CONNECT_RATE:
+			if (parse_rate("--connect-rate", optarg, &o.polite.global.rate))
+				return MXC_EXIT_USAGE;
+			break;
+		case OPT_PER_IP_CONNS:
+			if (parse_uint("scan", "--per-ip-conns", optarg, 0, MXC_POLITE_INFLIGHT_MAX,
+				       &tmp))
+				return MXC_EXIT_USAGE;
+			o.polite.host.max_inflight = tmp;
+			break;
+		case OPT_PER_NET_CONNS:
+			if (parse_uint("scan", "--per-net-conns", optarg, 0, MXC_POLITE_INFLIGHT_MAX,
+				       &tmp))
+				return MXC_EXIT_USAGE;
+			o.polite.net.max_inflight = tmp;
+			break;
+		case OPT_MAX_CONNS:
+			if (parse_uint("scan", "--max-connections", optarg, 1,
+				       MXC_POLITE_INFLIGHT_MAX, &tmp))
+				return MXC_EXIT_USAGE;
+			o.polite.global.max_inflight = tmp;
+			break;
+		case OPT_BLOCKLIST:
+			if (n_blocklists == MAX_BLOCKLISTS)
+				return usage_error("scan", "too many --blocklist (at most %d)",
+						   MAX_BLOCKLISTS);
+			blocklists[n_blocklists++] = optarg;
+			break;
+		case OPT_MAX_PROBE_ADDRS:
+			if (parse_uint("scan", "--max-probe-addrs", optarg, 1, 64, &o.max_probe_addrs))
+				return MXC_EXIT_USAGE;
+			break;
+		case OPT_PROBE_TIMEOUT:
+			if (parse_uint("scan", "--probe-timeout", optarg, 100, 600000, &tmp))
+				return MXC_EXIT_USAGE;
+			o.smtp.connect_timeout_ms = tmp;
+			o.smtp.command_timeout_ms = tmp;
+			o.smtp.tls_timeout_ms = tmp;
+			o.smtp.banner_timeout_ms = (uint64_t)tmp * 3 / 2;
+			o.sts.timeout_ms = tmp;
 			break;
 		case OPT_TRUST_ANCHOR:
 			o.validator.anchor_file = optarg;
 			break;
 		case OPT_NO_VALIDATE:
 			o.validate = false;
-			break;
-		case OPT_LATER_CA_FILE:
-		case OPT_LATER_SMTP_PORT:
-		case OPT_LATER_HTTPS_PORT:
-		case OPT_LATER_EHLO:
-		case OPT_LATER_PER_IP_RATE:
-		case OPT_LATER_BLOCKLIST:
-			later_option(c, optarg);
 			break;
 		case 'q':
 			mxc_log_set_level(MXC_LOG_ERROR);
@@ -437,6 +551,14 @@ static int cmd_scan(int argc, char **argv)
 			return MXC_EXIT_USAGE;
 		}
 	}
+	{
+		const char *why = NULL;
+
+		if (mxc_polite_opts_check(&o.polite, &why) != 0)
+			return usage_error("scan", "politeness limits: %s", why ? why : "invalid");
+	}
+	o.blocklists = blocklists;
+	o.n_blocklists = n_blocklists;
 	if (!o.validate && o.validator.anchor_file)
 		return usage_error("scan", "%s", "--trust-anchor and --no-validate contradict each other");
 	o.resolver.upstreams = ups;

@@ -148,6 +148,8 @@ void mxc_gate_enter(struct mxc_gate *g, struct mxc_gate_req *r)
 
 void mxc_gate_leave(struct mxc_gate *g, const struct sockaddr *addr)
 {
+	if (!g)
+		return; /* closed while the connection ran: nothing to return */
 	mxc_polite_release(g->polite, addr);
 	if (g->head)
 		pump(g);
@@ -169,7 +171,7 @@ static void on_timer_closed(uv_handle_t *h)
 
 void mxc_gate_close(struct mxc_gate *g)
 {
-	if (!g)
+	if (!g || g->closing)
 		return;
 	g->closing = true;
 	while (g->head) {

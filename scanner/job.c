@@ -26,6 +26,8 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "probes/probe_rec.h"
+#include "probes/txtset.h"
 #include "scanner/scan.h"
 
 /** Hard cap on MX hosts per domain, whatever --max-mx says. */
@@ -43,7 +45,11 @@ enum job_state {
 static const char *const job_state_names[] = { "query", "implicit", "hosts", "store" };
 
 /** The questions a domain job asks about the domain itself. */
-enum job_q { Q_MX = 0, Q_TXT, Q_DMARC, Q_MTASTS, Q_TLSRPT, Q_A, Q_AAAA, Q__COUNT };
+enum job_q {
+	Q_MX = 0, Q_TXT, Q_DMARC, Q_MTASTS, Q_TLSRPT, Q_A, Q_AAAA,
+	Q_STS_A, Q_STS_AAAA, /* the policy host, when the _mta-sts record is valid */
+	Q__COUNT
+};
 
 static const struct {
 	const char *prefix;
@@ -56,6 +62,8 @@ static const struct {
 	[Q_TLSRPT] = { "_smtp._tls.", LDNS_RR_TYPE_TXT },
 	[Q_A] = { "", LDNS_RR_TYPE_A },
 	[Q_AAAA] = { "", LDNS_RR_TYPE_AAAA },
+	[Q_STS_A] = { "mta-sts.", LDNS_RR_TYPE_A },
+	[Q_STS_AAAA] = { "mta-sts.", LDNS_RR_TYPE_AAAA },
 };
 
 /** Callback argument: which question of which job. */
@@ -81,6 +89,13 @@ struct mxc_job {
 	uint32_t n_mx;
 	struct mxc_mx mx[JOB_MX_HARD_MAX];
 	size_t implicit_addrs;  /**< A and AAAA records of the domain itself */
+	/* The MTA-STS policy fetch (when --probes has https) */
+	struct mxc_gate_req sts_req;
+	bool sts_permitted;
+	char sts_host[MXC_NAME_MAX + 16];
+	struct sockaddr_storage sts_addrs[MXC_STS_FETCH_MAX_ADDRS];
+	size_t n_sts_addrs;
+	struct mxc_blob sts;    /**< the stored fetch (probes/probe_rec.h) */
 };
 
 /** The questions a host job asks. */
@@ -106,6 +121,23 @@ struct mxc_hostjob {
 	uint32_t n_addrs;
 	struct mxc_job **waiters;
 	size_t n_waiters, cap_waiters;
+	/* SMTP probes, one per address (when --probes has smtp) */
+	struct host_probe *probes;
+	struct mxc_blob *results;
+	uint32_t n_probes;
+	unsigned probes_pending;
+	bool starting;           /**< probes being started: finishing waits */
+	struct mxc_tlsa tlsa[MXC_SMTP_TLSA_MAX];
+	size_t ntlsa;
+	uint8_t *tlsa_data;
+};
+
+/** One SMTP probe of a host job: (host, address, port). */
+struct host_probe {
+	struct mxc_gate_req req;   /* first: the gate hands it back */
+	struct mxc_hostjob *hj;
+	uint32_t i;
+	bool permitted;            /* holds a gate permit to return */
 };
 
 static void job_set_state(struct mxc_job *j, enum job_state st)
@@ -281,6 +313,11 @@ static void hostjob_free(struct mxc_hostjob *hj)
 {
 	for (int i = 0; i < H__COUNT; i++)
 		raw_free(&hj->raw[i]);
+	for (uint32_t i = 0; hj->results && i < hj->n_probes; i++)
+		mxc_free(hj->results[i].data);
+	mxc_free(hj->results);
+	mxc_free(hj->probes);
+	mxc_free(hj->tlsa_data);
 	mxc_free(hj->waiters);
 	mxc_free(hj);
 }
@@ -359,10 +396,11 @@ static void hostjob_finish(struct mxc_hostjob *hj)
 		};
 		int r;
 
-		/* IPv4 first, then in address order, whichever answer came first. */
-		qsort(hj->addrs, hj->n_addrs, sizeof(hj->addrs[0]), addr_cmp);
 		rec.n_addr = hj->n_addrs;
 		rec.addrs = hj->addrs;
+		/* Every started probe left a result (or the job was canceled). */
+		rec.n_probe = hj->n_probes;
+		rec.probe = hj->results;
 		r = mxc_store_host_put(s->store, &rec);
 		if (r)
 			mxc__scan_fail(s, r, "writing a host record");
@@ -376,6 +414,205 @@ static void hostjob_finish(struct mxc_hostjob *hj)
 	hostjob_free(hj);
 }
 
+/* ---- SMTP probes of a host ---------------------------------------- */
+
+/* The TLSA records of the host's answer, copied for the probes. */
+static void hostjob_take_tlsa(struct mxc_hostjob *hj)
+{
+	const struct mxc_raw_answer *raw = &hj->raw[H_TLSA];
+	ldns_pkt *pkt = NULL;
+	const ldns_rr_list *ans;
+	size_t bytes = 0, off = 0;
+
+	if (!raw->wire || raw->rcode != LDNS_RCODE_NOERROR ||
+	    ldns_wire2pkt(&pkt, raw->wire, raw->wire_len) != LDNS_STATUS_OK) {
+		if (pkt)
+			ldns_pkt_free(pkt);
+		return;
+	}
+	ans = ldns_pkt_answer(pkt);
+	for (int pass = 0; pass < 2; pass++) {
+		hj->ntlsa = 0;
+		for (size_t i = 0; i < ldns_rr_list_rr_count(ans); i++) {
+			const ldns_rr *rr = ldns_rr_list_rr(ans, i);
+			const ldns_rdf *d;
+			struct mxc_tlsa *t;
+
+			if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_TLSA || ldns_rr_rd_count(rr) != 4 ||
+			    hj->ntlsa == MXC_ARRAY_SIZE(hj->tlsa))
+				continue;
+			d = ldns_rr_rdf(rr, 3);
+			if (pass == 0) {
+				bytes += ldns_rdf_size(d);
+				hj->ntlsa++;
+				continue;
+			}
+			t = &hj->tlsa[hj->ntlsa++];
+			t->usage = ldns_rdf2native_int8(ldns_rr_rdf(rr, 0));
+			t->selector = ldns_rdf2native_int8(ldns_rr_rdf(rr, 1));
+			t->mtype = ldns_rdf2native_int8(ldns_rr_rdf(rr, 2));
+			memcpy(hj->tlsa_data + off, ldns_rdf_data(d), ldns_rdf_size(d));
+			t->data = hj->tlsa_data + off;
+			t->len = ldns_rdf_size(d);
+			off += ldns_rdf_size(d);
+		}
+		if (pass == 0 && (hj->ntlsa == 0 || !(hj->tlsa_data = mxc_malloc(bytes)))) {
+			hj->ntlsa = 0;
+			break;
+		}
+	}
+	ldns_pkt_free(pkt);
+}
+
+static void hostjob_probe_end(struct mxc_hostjob *hj)
+{
+	if (--hj->probes_pending == 0 && !hj->starting)
+		hostjob_finish(hj);
+}
+
+/* Keep a probe's result in the host's record. */
+static void hostjob_keep_result(struct mxc_hostjob *hj, uint32_t i, const struct mxc_smtp_result *res)
+{
+	struct mxc_buf b;
+
+	mxc_buf_init(&b, MXC_RECORD_BLOB_MAX);
+	if (mxc_smtp_rec_encode(res, &b) == 0 && b.len) {
+		hj->results[i].data = b.data; /* the buffer's bytes move into the record */
+		hj->results[i].len = (uint32_t)b.len;
+		return;
+	}
+	mxc_buf_free(&b);
+	mxc__scan_fail(hj->scan, MXC_ENOMEM, "keeping a probe result");
+}
+
+static void probe_done(const struct mxc_smtp_result *res, void *arg)
+{
+	struct host_probe *hp = arg;
+	struct mxc_hostjob *hj = hp->hj;
+
+	if (hp->permitted)
+		mxc_gate_leave(hj->scan->gate, (const struct sockaddr *)&hp->req.addr);
+	if (hj->scan->stopping)
+		hj->canceled = true; /* an interrupted probe is not a finding */
+	else
+		hostjob_keep_result(hj, hp->i, res);
+	hj->scan->stats.probes_done++;
+	hostjob_probe_end(hj);
+}
+
+/* A result for a probe that never ran (blocklisted, or could not start). */
+static void probe_not_run(struct host_probe *hp, enum mxc_smtp_status st, const char *why)
+{
+	struct mxc_smtp_result res;
+	const struct sockaddr *sa = (const struct sockaddr *)&hp->req.addr;
+
+	memset(&res, 0, sizeof(res));
+	snprintf(res.mx_host, sizeof(res.mx_host), "%s", hp->hj->name);
+	if (sa->sa_family == AF_INET) {
+		uv_ip4_name((const struct sockaddr_in *)sa, res.ip, sizeof(res.ip));
+		res.port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	} else {
+		uv_ip6_name((const struct sockaddr_in6 *)sa, res.ip, sizeof(res.ip));
+		res.port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+	}
+	res.status = st;
+	snprintf(res.detail, sizeof(res.detail), "%s", why);
+	res.probed_at = mxc_wall_time();
+	hostjob_keep_result(hp->hj, hp->i, &res);
+	hostjob_probe_end(hp->hj);
+}
+
+static void probe_go(struct mxc_gate_req *req, enum mxc_gate_verdict v)
+{
+	struct host_probe *hp = (struct host_probe *)(void *)req;
+	struct mxc_hostjob *hj = hp->hj;
+	struct mxc_smtp_target t = {
+		.mx = hj->name,
+		.addr = (const struct sockaddr *)&req->addr,
+		.tlsa = hj->tlsa,
+		.ntlsa = hj->ntlsa,
+		.tlsa_secure = hj->raw[H_TLSA].dnssec == MXC_DNSSEC_SECURE,
+	};
+	int r;
+
+	if (v == MXC_GATE_CANCELED) {
+		hj->canceled = true;
+		hostjob_probe_end(hj);
+		return;
+	}
+	if (v == MXC_GATE_BLOCKED) {
+		hj->scan->stats.probes_blocked++;
+		probe_not_run(hp, MXC_SMTP_BLOCKED, "blocklist");
+		return;
+	}
+	hp->permitted = true;
+	r = mxc_smtp_probe_start(hj->scan->smtp, &t, probe_done, hp);
+	if (r) {
+		mxc_gate_leave(hj->scan->gate, (const struct sockaddr *)&req->addr);
+		hp->permitted = false;
+		probe_not_run(hp, MXC_SMTP_CONNECT_FAILED, mxc_strerror(r));
+	}
+}
+
+/*
+ * The host's DNS answers are all in: probe each address (SMTP, through the
+ * gate), or write the record now when there is nothing to probe.
+ */
+static void hostjob_answers_done(struct mxc_hostjob *hj)
+{
+	struct mxc_scan *s = hj->scan;
+	uint32_t n;
+
+	/* IPv4 first, then in address order, whichever answer came first. */
+	qsort(hj->addrs, hj->n_addrs, sizeof(hj->addrs[0]), addr_cmp);
+	n = hj->n_addrs;
+	if (n > s->opts->max_probe_addrs)
+		n = s->opts->max_probe_addrs;
+	if (!s->smtp || !s->gate || n == 0 || hj->canceled || s->stopping) {
+		hostjob_finish(hj);
+		return;
+	}
+	hj->probes = mxc_calloc(n, sizeof(*hj->probes));
+	hj->results = mxc_calloc(n, sizeof(*hj->results));
+	if (!hj->probes || !hj->results) {
+		mxc__scan_fail(s, MXC_ENOMEM, "starting probes");
+		hj->canceled = true;
+		hostjob_finish(hj);
+		return;
+	}
+	hostjob_take_tlsa(hj);
+	hj->n_probes = n;
+	hj->probes_pending = n;
+	hj->starting = true;
+	for (uint32_t i = 0; i < n; i++) {
+		struct host_probe *hp = &hj->probes[i];
+		const struct mxc_addr *a = &hj->addrs[i];
+
+		hp->hj = hj;
+		hp->i = i;
+		hp->req.name = hj->name;
+		hp->req.go = probe_go;
+		if (a->family == 4) {
+			struct sockaddr_in *sin = (struct sockaddr_in *)&hp->req.addr;
+
+			sin->sin_family = AF_INET;
+			sin->sin_port = htons(s->opts->smtp_port);
+			memcpy(&sin->sin_addr, a->addr, 4);
+		} else {
+			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&hp->req.addr;
+
+			sin6->sin6_family = AF_INET6;
+			sin6->sin6_port = htons(s->opts->smtp_port);
+			memcpy(&sin6->sin6_addr, a->addr, 16);
+		}
+		s->stats.probes_started++;
+		mxc_gate_enter(s->gate, &hp->req);
+	}
+	hj->starting = false;
+	if (hj->probes_pending == 0)
+		hostjob_finish(hj);
+}
+
 static void hostjob_val_cb(void *arg, struct mxc_val_result res)
 {
 	struct host_slot *slot = arg;
@@ -383,7 +620,7 @@ static void hostjob_val_cb(void *arg, struct mxc_val_result res)
 
 	raw_verdict(&hj->raw[slot->q], res);
 	if (--hj->pending == 0 && !hj->in_cb)
-		hostjob_finish(hj);
+		hostjob_answers_done(hj);
 }
 
 static void hostjob_answer_cb(void *arg, const struct mxc_dns_answer *a)
@@ -411,7 +648,7 @@ static void hostjob_answer_cb(void *arg, const struct mxc_dns_answer *a)
 	}
 	hj->in_cb = false;
 	if (--hj->pending == 0)
-		hostjob_finish(hj);
+		hostjob_answers_done(hj);
 }
 
 /**
@@ -475,6 +712,7 @@ static void job_free(struct mxc_job *j)
 {
 	for (int i = 0; i < Q__COUNT; i++)
 		raw_free(&j->raw[i]);
+	mxc_free(j->sts.data);
 	for (uint32_t i = 0; i < j->n_mx; i++)
 		mxc_free(j->mx[i].host);
 	mxc_free(j);
@@ -695,6 +933,7 @@ static void job_finish(struct mxc_job *j)
 				raws[n_raw++] = j->raw[q];
 		rec.n_raw = n_raw;
 		rec.raw = raws;
+		rec.sts = j->sts;
 		/* The counter first, so that it lands in the batch of its record. */
 		r = mxc_store_counter_add(s->store, "domains_done", 1);
 		if (r == 0)
@@ -722,6 +961,189 @@ static void job_host_done(struct mxc_job *j)
 {
 	j->hosts_pending--;
 	job_maybe_finish(j);
+}
+
+/* ---- the MTA-STS policy fetch of a domain ------------------------ */
+
+/* Keep the outcome of the fetch in the domain's record. */
+static void job_keep_sts(struct mxc_job *j, const struct mxc_sts_rec *rec)
+{
+	struct mxc_buf b;
+
+	mxc_buf_init(&b, MXC_RECORD_BLOB_MAX);
+	if (mxc_sts_rec_encode(rec, &b) == 0 && b.len) {
+		mxc_free(j->sts.data);
+		j->sts.data = b.data;
+		j->sts.len = (uint32_t)b.len;
+		return;
+	}
+	mxc_buf_free(&b);
+	mxc__scan_fail(j->scan, MXC_ENOMEM, "keeping a policy fetch");
+}
+
+/* An outcome without a fetch (no address, blocklisted, could not start). */
+static void job_sts_outcome(struct mxc_job *j, enum mxc_sts_ferr e, const char *detail)
+{
+	struct mxc_sts_rec rec = { .error = (uint8_t)e, .fetched_at = mxc_wall_time() };
+
+	snprintf(rec.detail, sizeof(rec.detail), "%s", detail);
+	job_keep_sts(j, &rec);
+}
+
+static void job_sts_end(struct mxc_job *j)
+{
+	j->pending--;
+	j->scan->stats.sts_done++;
+	if (!j->in_cb)
+		job_maybe_finish(j);
+}
+
+static void sts_done(const struct mxc_sts_fetch_result *res, void *arg)
+{
+	struct mxc_job *j = arg;
+
+	if (j->sts_permitted)
+		mxc_gate_leave(j->scan->gate, (const struct sockaddr *)&j->sts_req.addr);
+	if (res->error == MXC_STS_FETCH_CANCELED || j->scan->stopping) {
+		j->canceled = true;
+	} else {
+		struct mxc_sts_rec rec = {
+			.error = (uint8_t)res->error,
+			.http_code = res->http_code > 0 && res->http_code < 1000 ?
+					     (uint16_t)res->http_code : 0,
+			.elapsed_ms = res->elapsed_ms,
+			.fetched_at = mxc_wall_time(),
+			.body = res->body,
+			.body_len = res->body ? res->body_len : 0,
+		};
+
+		snprintf(rec.detail, sizeof(rec.detail), "%s", res->detail ? res->detail : "");
+		job_keep_sts(j, &rec);
+	}
+	job_sts_end(j);
+}
+
+static void sts_go(struct mxc_gate_req *req, enum mxc_gate_verdict v)
+{
+	struct mxc_job *j = mxc_container_of(req, struct mxc_job, sts_req);
+	struct mxc_scan *s = j->scan;
+	struct sockaddr_storage ok[MXC_STS_FETCH_MAX_ADDRS];
+	size_t n = 0;
+	int r;
+
+	if (v == MXC_GATE_CANCELED) {
+		j->canceled = true;
+		job_sts_end(j);
+		return;
+	}
+	/* The policy host by name, or every one of its addresses, blocked. */
+	for (size_t i = 0; v == MXC_GATE_GO && i < j->n_sts_addrs; i++)
+		if (!s->blocklist ||
+		    !mxc_blocklist_addr(s->blocklist, (const struct sockaddr *)&j->sts_addrs[i]))
+			ok[n++] = j->sts_addrs[i];
+	if (v == MXC_GATE_BLOCKED || n == 0) {
+		if (v == MXC_GATE_GO)
+			mxc_gate_leave(s->gate, (const struct sockaddr *)&req->addr);
+		job_sts_outcome(j, MXC_STS_FETCH_BLOCKED, "blocklist");
+		job_sts_end(j);
+		return;
+	}
+	j->sts_permitted = true;
+	r = mxc_sts_fetch_start(s->sts, j->domain, ok, n, sts_done, j);
+	if (r) {
+		mxc_gate_leave(s->gate, (const struct sockaddr *)&req->addr);
+		j->sts_permitted = false;
+		job_sts_outcome(j, MXC_STS_FETCH_INTERNAL, mxc_strerror(r));
+		job_sts_end(j);
+	}
+}
+
+/* The addresses of the policy host, from the answers the job kept. */
+static void job_sts_addrs(struct mxc_job *j)
+{
+	for (int q = Q_STS_A; q <= Q_STS_AAAA; q++) {
+		const struct mxc_raw_answer *raw = &j->raw[q];
+		ldns_pkt *pkt = NULL;
+		const ldns_rr_list *ans;
+
+		if (!raw->wire || raw->rcode != LDNS_RCODE_NOERROR ||
+		    ldns_wire2pkt(&pkt, raw->wire, raw->wire_len) != LDNS_STATUS_OK) {
+			if (pkt)
+				ldns_pkt_free(pkt);
+			continue;
+		}
+		ans = ldns_pkt_answer(pkt);
+		for (size_t i = 0; i < ldns_rr_list_rr_count(ans) &&
+				   j->n_sts_addrs < MXC_ARRAY_SIZE(j->sts_addrs);
+		     i++) {
+			const ldns_rr *rr = ldns_rr_list_rr(ans, i);
+			const ldns_rdf *rd = ldns_rr_rd_count(rr) ? ldns_rr_rdf(rr, 0) : NULL;
+			struct sockaddr_storage *ss = &j->sts_addrs[j->n_sts_addrs];
+
+			memset(ss, 0, sizeof(*ss));
+			if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_A && rd && ldns_rdf_size(rd) == 4) {
+				struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+				sin->sin_family = AF_INET;
+				sin->sin_port = htons(j->scan->opts->sts.port);
+				memcpy(&sin->sin_addr, ldns_rdf_data(rd), 4);
+				j->n_sts_addrs++;
+			} else if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_AAAA && rd &&
+				   ldns_rdf_size(rd) == 16) {
+				struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+				sin6->sin6_family = AF_INET6;
+				sin6->sin6_port = htons(j->scan->opts->sts.port);
+				memcpy(&sin6->sin6_addr, ldns_rdf_data(rd), 16);
+				j->n_sts_addrs++;
+			}
+		}
+		ldns_pkt_free(pkt);
+	}
+}
+
+/* Both address answers of the policy host are in: fetch through the gate. */
+static void job_sts_start(struct mxc_job *j)
+{
+	if (!j->scan->gate || j->scan->stopping) {
+		j->canceled = true; /* stopping: the domain is scanned again later */
+		return;
+	}
+	job_sts_addrs(j);
+	j->scan->stats.sts_started++;
+	if (j->n_sts_addrs == 0) {
+		job_sts_outcome(j, MXC_STS_FETCH_DNS, "no address for the policy host");
+		j->scan->stats.sts_done++;
+		return;
+	}
+	j->pending++;
+	snprintf(j->sts_host, sizeof(j->sts_host), "mta-sts.%s", j->domain);
+	memcpy(&j->sts_req.addr, &j->sts_addrs[0], sizeof(j->sts_req.addr));
+	j->sts_req.name = j->sts_host;
+	j->sts_req.go = sts_go;
+	mxc_gate_enter(j->scan->gate, &j->sts_req);
+}
+
+/* The _mta-sts answer: a valid record (RFC 8461 3.1) is worth a fetch. */
+static int job_on_mtasts(struct mxc_job *j, const struct mxc_dns_answer *a)
+{
+	struct mxc_txtset t;
+	struct mxc_sts_txt sts;
+	int r, valid = 0;
+
+	if (!j->scan->sts || a->status != MXC_DNS_ANSWER)
+		return 0;
+	mxc_txtset_init(&t);
+	r = mxc_txtset_from_wire(&t, a->wire, a->wire_len, a->rcode);
+	if (r == 1 && mxc_txtrec_sts(t.recs, t.n, &sts) == 0)
+		valid = sts.status == MXC_TXTREC_VALID;
+	mxc_txtset_free(&t);
+	if (r < 0)
+		return r;
+	if (!valid)
+		return 0;
+	r = job_ask(j, Q_STS_A);
+	return r ? r : job_ask(j, Q_STS_AAAA);
 }
 
 static void job_val_cb(void *arg, struct mxc_val_result res)
@@ -760,6 +1182,11 @@ static void job_answer_cb(void *arg, const struct mxc_dns_answer *a)
 		}
 		if (slot->q == Q_MX)
 			r = job_on_mx(j, a);
+		else if (slot->q == Q_MTASTS)
+			r = job_on_mtasts(j, a);
+		else if ((slot->q == Q_STS_A || slot->q == Q_STS_AAAA) && j->raw[Q_STS_A].qname &&
+			 j->raw[Q_STS_AAAA].qname)
+			job_sts_start(j);
 		else if (j->state == JOB_IMPLICIT && j->raw[Q_A].qname && j->raw[Q_AAAA].qname &&
 			 (slot->q == Q_A || slot->q == Q_AAAA))
 			r = job_on_implicit(j);

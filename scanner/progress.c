@@ -179,6 +179,13 @@ void mxc__progress_summary(struct mxc_scan *s, uint64_t elapsed_ms)
 			     (unsigned long long)rs->unmatched, (unsigned long long)rs->mismatched,
 			     (unsigned long long)rs->malformed);
 	}
+	if (st->probes_started || st->sts_started)
+		mxc_log_info("probes: %llu SMTP probes of mail host addresses (%llu done, %llu "
+			     "blocklisted), %llu MTA-STS policy fetches (%llu done)",
+			     (unsigned long long)st->probes_started,
+			     (unsigned long long)st->probes_done,
+			     (unsigned long long)st->probes_blocked,
+			     (unsigned long long)st->sts_started, (unsigned long long)st->sts_done);
 	if (s->last_vstats_valid) {
 		const struct mxc_validator_stats *vs = &s->last_vstats;
 

@@ -131,6 +131,27 @@ static void close_resolver(struct mxc_scan *s)
 	s->resolver = NULL;
 }
 
+/*
+ * End the probes in flight (a scan stopping early) and close the gate and
+ * the fetcher: their callbacks run from the loop, the jobs drain. The SMTP
+ * context is freed at the very end, when no probe is left.
+ */
+static void close_probes(struct mxc_scan *s)
+{
+	struct mxc_gate *g = s->gate;
+
+	if (s->smtp)
+		mxc_smtp_ctx_cancel(s->smtp);
+	if (s->sts) {
+		struct mxc_sts_fetcher *f = s->sts;
+
+		s->sts = NULL;
+		mxc_sts_fetcher_close(f);
+	}
+	s->gate = NULL;
+	mxc_gate_close(g);
+}
+
 static void close_handle(uv_handle_t *h)
 {
 	if (!uv_is_closing(h))
@@ -153,6 +174,7 @@ static void scan_stop(struct mxc_scan *s, int signum)
 		uv_idle_stop(&s->feeder);
 		/* Cancels every question: the callbacks run from the loop. */
 		close_resolver(s);
+		close_probes(s);
 	}
 	if (s->inflight > 0)
 		return;
@@ -193,6 +215,46 @@ static void make_run_id(char *out, size_t len)
 	compact[k] = '\0';
 	mxc_random_bytes(rnd, sizeof(rnd));
 	snprintf(out, len, "%s-%02x%02x%02x", compact, rnd[0], rnd[1], rnd[2]);
+}
+
+/* The blocklist, the gate, and the probes --probes asks for. */
+static int open_probes(struct mxc_scan *s)
+{
+	const struct mxc_scan_opts *o = s->opts;
+	char err[512] = "";
+	int r;
+
+	if (o->n_blocklists) {
+		r = mxc_blocklist_new(&s->blocklist);
+		for (size_t i = 0; !r && i < o->n_blocklists; i++)
+			r = mxc_blocklist_add_file(s->blocklist, o->blocklists[i], err, sizeof(err));
+		if (r) {
+			mxc_log_error("--blocklist: %s", err[0] ? err : mxc_strerror(r));
+			return 2;
+		}
+	}
+	r = mxc_gate_new(s->loop, &o->polite, s->blocklist, &s->gate);
+	if (r) {
+		mxc_log_error("cannot set up the politeness limits: %s", mxc_strerror(r));
+		return r == MXC_EINVAL ? 2 : 1;
+	}
+	if (o->probe_smtp) {
+		r = mxc_smtp_ctx_new(s->loop, &o->smtp, &s->smtp);
+		if (r) {
+			mxc_log_error("cannot set up the SMTP probe (--ca-file, --ehlo): %s",
+				      mxc_strerror(r));
+			return r == MXC_EINVAL ? 2 : 1;
+		}
+	}
+	if (o->probe_https) {
+		r = mxc_sts_fetcher_new(s->loop, &o->sts, &s->sts);
+		if (r) {
+			mxc_log_error("cannot set up the MTA-STS fetcher (--ca-file): %s",
+				      mxc_strerror(r));
+			return r == MXC_EINVAL ? 2 : 1;
+		}
+	}
+	return 0;
 }
 
 /**
@@ -252,7 +314,7 @@ static int scan_open(struct mxc_scan *s)
 			return 2;
 		}
 	}
-	return 0;
+	return o->probe_smtp || o->probe_https ? open_probes(s) : 0;
 }
 
 int mxc_scan_run(const struct mxc_scan_opts *o)
@@ -319,6 +381,14 @@ out:
 	}
 	mxc_validator_free(s.validator);
 	s.validator = NULL;
+	if (s.gate || s.sts) {
+		close_probes(&s);
+		uv_run(&loop, UV_RUN_DEFAULT);
+	}
+	mxc_smtp_ctx_free(s.smtp);
+	s.smtp = NULL;
+	mxc_blocklist_free(s.blocklist);
+	s.blocklist = NULL;
 	if (s.input)
 		mxc_input_close(s.input);
 	if (s.store) {

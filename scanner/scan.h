@@ -23,6 +23,11 @@
 #include "common/strmap.h"
 #include "resolver/resolver.h"
 #include "resolver/validator.h"
+#include "probes/blocklist.h"
+#include "probes/polite.h"
+#include "probes/smtp.h"
+#include "probes/sts_fetch.h"
+#include "scanner/gate.h"
 #include "scanner/input.h"
 #include "store/store.h"
 
@@ -44,6 +49,15 @@ struct mxc_scan_opts {
 	struct mxc_resolver_opts resolver;
 	bool validate;           /**< judge DNSSEC (resolver/validator.h) */
 	struct mxc_validator_opts validator;
+	bool probe_smtp;         /**< --probes smtp: STARTTLS probes of each MX address */
+	bool probe_https;        /**< --probes https: MTA-STS policy fetches */
+	struct mxc_smtp_opts smtp;
+	uint16_t smtp_port;      /**< --smtp-port (25) */
+	unsigned max_probe_addrs; /**< addresses probed per mail host */
+	struct mxc_sts_fetch_opts sts;
+	struct mxc_polite_opts polite;
+	const char *const *blocklists; /**< --blocklist files */
+	size_t n_blocklists;
 	unsigned concurrency;    /**< domains in flight */
 	unsigned max_mx;         /**< MX hosts followed per domain */
 	unsigned batch_size;     /**< records per store transaction */
@@ -61,6 +75,11 @@ struct mxc_scan_stats {
 	uint64_t dup_skip;      /**< already in flight */
 	uint64_t hosts_started; /**< host names resolved */
 	uint64_t hosts_done;
+	uint64_t probes_started;  /**< SMTP probes asked for (per address) */
+	uint64_t probes_done;
+	uint64_t probes_blocked;  /**< not run: blocklisted */
+	uint64_t sts_started;     /**< MTA-STS policy fetches */
+	uint64_t sts_done;
 	uint64_t by_status[MXC_MX__COUNT];
 };
 
@@ -94,6 +113,10 @@ struct mxc_scan {
 	uv_loop_t *loop;
 	struct mxc_resolver *resolver;
 	struct mxc_validator *validator; /**< NULL with --no-validate */
+	struct mxc_blocklist *blocklist; /**< NULL without --blocklist */
+	struct mxc_gate *gate;           /**< NULL without probes */
+	struct mxc_smtp_ctx *smtp;       /**< NULL without --probes smtp */
+	struct mxc_sts_fetcher *sts;     /**< NULL without --probes https */
 	struct mxc_store *store;
 	struct mxc_input *input;
 	struct mxc_run_info run;

@@ -91,8 +91,15 @@ static void test_scan_usage(void **state)
 	assert_non_null(strstr(out, "'fast' is not a number"));
 	assert_int_equal(RUN(out, "mxcensus", "scan", "--resolver", "not an address", "x.txt"), 2);
 	assert_int_equal(RUN(out, "mxcensus", "scan", "--input-format", "xml", "x.txt"), 2);
-	assert_int_equal(RUN(out, "mxcensus", "scan", "--probes", "smtp,https", "x.txt"), 2);
-	assert_non_null(strstr(out, "not in this build yet"));
+	assert_int_equal(RUN(out, "mxcensus", "scan", "--probes", "smtp,ftp", "x.txt"), 2);
+	assert_non_null(strstr(out, "'smtp,ftp' is not"));
+	assert_int_equal(RUN(out, "mxcensus", "scan", "--probes", "", "x.txt"), 2);
+	assert_int_equal(RUN(out, "mxcensus", "scan", "--per-ip-rate", "-1", "x.txt"), 2);
+	assert_non_null(strstr(out, "--per-ip-rate"));
+	assert_int_equal(RUN(out, "mxcensus", "scan", "--smtp-port", "0", "x.txt"), 2);
+	assert_int_equal(RUN(out, "mxcensus", "scan", "--trust-anchor", "a.ds", "--no-validate",
+			     "x.txt"), 2);
+	assert_non_null(strstr(out, "contradict"));
 	assert_int_equal(RUN(out, "mxcensus", "scan", "--bogus-option", "x.txt"), 2);
 }
 
