@@ -592,32 +592,94 @@ static int tlsa_records(struct exporter *ex, const struct mxc_host_rec *h)
 	return r;
 }
 
+static const char *yes_no(int v)
+{
+	return v ? "true" : "false";
+}
+
+/* The probe columns of one address, from its stored result. */
+static void probe_columns(const struct mxc_smtp_result *p, const char **val, char *port,
+			  char *when, char *strip, size_t strip_len)
+{
+	bool reached = p->status == MXC_SMTP_OK || p->status == MXC_SMTP_NO_STARTTLS ||
+		       p->status == MXC_SMTP_STARTTLS_REJECTED || p->status == MXC_SMTP_TLS_FAILED;
+
+	snprintf(port, 8, "%u", (unsigned)p->port);
+	val[HC_PORT] = port;
+	val[HC_STATUS] = mxc_smtp_status_name((enum mxc_smtp_status)p->status);
+	val[HC_BANNER] = p->banner;
+	/* What EHLO said is known only when the conversation got that far. */
+	if (reached)
+		val[HC_STARTTLS_OFFERED] = yes_no(p->starttls_offered);
+	mxc_smtp_strip_names(p->stripping, strip, strip_len);
+	val[HC_STRIPPING_EVIDENCE] = strip;
+	val[HC_TLS_VERSION] = p->tls_version;
+	val[HC_CIPHER] = p->cipher;
+	val[HC_CERT_SHA256] = p->cert_sha256;
+	val[HC_SPKI_SHA256] = p->spki_sha256;
+	val[HC_ISSUER] = p->issuer;
+	val[HC_NOT_BEFORE] = p->not_before;
+	val[HC_NOT_AFTER] = p->not_after;
+	val[HC_CERT_NAMES] = p->cert_names;
+	if (p->status == MXC_SMTP_OK) {
+		val[HC_PKIX_VALID] = yes_no(p->pkix_valid);
+		val[HC_PKIX_ERROR] = p->pkix_error;
+	}
+	if (p->status != MXC_SMTP_BLOCKED)
+		val[HC_DANE_RESULT] = mxc_dane_result_name((enum mxc_dane_result)p->dane);
+	mxc_rfc3339(p->probed_at, when);
+	val[HC_PROBED_AT] = when;
+}
+
 static int host_row(void *arg, const struct mxc_host_rec *h)
 {
 	struct exporter *ex = arg;
-	const char *val[MAX_COLS] = { 0 };
-	char ip[INET6_ADDRSTRLEN];
+	char ip[INET6_ADDRSTRLEN], port[8], when[21], strip[64];
+	struct mxc_smtp_result *res = NULL;
+	uint32_t nres = 0;
 	int r;
 
 	r = tlsa_records(ex, h);
 	if (r)
 		return r;
-	val[HC_MX_HOST] = h->host;
-	val[HC_PORT] = SMTP_PORT;
-	val[HC_TLSA_RECORDS] = (const char *)ex->list.data;
-	dnssec_columns(raw_of(h->raw, h->n_raw, LDNS_RR_TYPE_TLSA), &val[HC_TLSA_DNSSEC], NULL);
+	if (h->n_probe) {
+		res = mxc_calloc(h->n_probe, sizeof(*res));
+		if (!res)
+			return MXC_ENOMEM;
+		for (uint32_t i = 0; i < h->n_probe; i++)
+			if (mxc_smtp_rec_decode(h->probe[i].data, h->probe[i].len, &res[nres]) == 0)
+				nres++;
+			else
+				mxc_log_warn("export: host %s: a stored probe result does not decode",
+					     h->host);
+	}
 	/* A host without addresses still gets its row, with no ip. */
-	if (h->n_addr == 0)
-		return write_row(ex, val);
-	for (uint32_t i = 0; !r && i < h->n_addr; i++) {
-		const struct mxc_addr *a = &h->addrs[i];
-		int af = a->family == 4 ? AF_INET : AF_INET6;
+	for (uint32_t i = 0; !r && i < (h->n_addr ? h->n_addr : 1); i++) {
+		const char *val[MAX_COLS] = { 0 };
 
-		if (!inet_ntop(af, a->addr, ip, sizeof(ip)))
-			return -errno;
-		val[HC_IP] = ip;
+		val[HC_MX_HOST] = h->host;
+		val[HC_PORT] = SMTP_PORT;
+		val[HC_TLSA_RECORDS] = (const char *)ex->list.data;
+		dnssec_columns(raw_of(h->raw, h->n_raw, LDNS_RR_TYPE_TLSA), &val[HC_TLSA_DNSSEC],
+			       NULL);
+		if (h->n_addr) {
+			const struct mxc_addr *a = &h->addrs[i];
+			int af = a->family == 4 ? AF_INET : AF_INET6;
+
+			if (!inet_ntop(af, a->addr, ip, sizeof(ip))) {
+				r = -errno;
+				break;
+			}
+			val[HC_IP] = ip;
+			for (uint32_t j = 0; j < nres; j++)
+				if (strcmp(res[j].ip, ip) == 0) {
+					probe_columns(&res[j], val, port, when, strip, sizeof(strip));
+					break;
+				}
+		}
 		r = write_row(ex, val);
 	}
+	mxc_free(res);
 	return r;
 }
 
