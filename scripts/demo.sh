@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # The main job, offline: install what is missing, build, start the bundled
-# test world (NSD with a private root and Unbound, on loopback), scan its
-# domains, export the results and print a summary. Everything it starts is
-# stopped by PID when it ends.
+# test world on loopback (NSD serving a private signed root and TLDs,
+# Unbound validating, Postfix and scripted SMTP servers, nginx serving
+# MTA-STS policies), scan its domains with DNSSEC validation and the SMTP
+# and HTTPS probes, export the results (CSV, JSON Lines, Parquet) and print
+# the report; the same report is written as an HTML page. Everything it
+# starts is stopped by PID when it ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 build=${MXC_BUILD:-$root/build}
 out=${MXC_DEMO_OUT:-$build/demo}
+mxc=$build/scanner/mxcensus
 
 scripts/install-deps.sh
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMXC_TESTS=OFF >/dev/null
@@ -19,19 +23,30 @@ tests/world/world.sh start "$world" >/dev/null
 trap 'tests/world/world.sh stop "$world" >/dev/null' EXIT
 # shellcheck disable=SC1091
 . "$world/env"
+# The world's two test CAs (mail hosts, policy servers) as one trust store.
+cat "$MAIL_CA_FILE" "$STS_CA_FILE" >"$out/test-ca.pem"
 
 rm -rf "$out/db"
-"$build/scanner/mxcensus" scan --db "$out/db" --resolver "$UNBOUND_ADDR" --probes none \
-	tests/world/domains.txt
-"$build/scanner/mxcensus" export --db "$out/db" --what domains --format csv --out "$out/domains.csv"
-"$build/scanner/mxcensus" export --db "$out/db" --what hosts --format csv --out "$out/hosts.csv"
+# The blocklist keeps every probe on the loopback, whatever a zone says.
+"$mxc" scan --db "$out/db" --resolver "$UNBOUND_ADDR" --trust-anchor "$TRUST_ANCHOR" \
+	--probes smtp,https --smtp-port "$SMTP_PORT" --https-port "$HTTPS_PORT" \
+	--ca-file "$out/test-ca.pem" --blocklist tests/world/not-loopback.blocklist \
+	--per-ip-rate 100 --per-net-rate 0 --per-net-conns 0 --probe-timeout 3000 \
+	--timeout 1000 --progress lines \
+	tests/world/domains.txt tests/world/domains_mail.txt tests/world/domains_sts.txt
+for what in domains hosts; do
+	for fmt in csv jsonl parquet; do
+		"$mxc" export -q --db "$out/db" --what "$what" --format "$fmt" \
+			--out "$out/$what.$fmt"
+	done
+done
+"$mxc" report --db "$out/db" --format html --out "$out/report.html"
+"$mxc" report --db "$out/db" --format md --out "$out/report.md"
 
 echo
-echo "== mxcensus: bundled test world =="
-echo "$(($(wc -l <"$out/domains.csv") - 1)) domains, $(($(wc -l <"$out/hosts.csv") - 1)) host rows (one per mail host name and address)"
-awk -F, 'NR > 1 { n++; s[$5]++ } END {
-	for (k in s) printf "  mx_status %-10s %5d  (%.1f%%)\n", k, s[k], 100 * s[k] / n
-}' "$out/domains.csv" | sort -k3,3nr
+echo "== mxcensus: the bundled test world =="
+"$mxc" report --db "$out/db" --format text
 echo
-echo "exports: $out/domains.csv  $out/hosts.csv"
+echo "report:  $out/report.html (open it in a browser; no network needed), $out/report.md"
+echo "exports: $out/domains.{csv,jsonl,parquet}  $out/hosts.{csv,jsonl,parquet}"
 echo "store:   $out/db"
