@@ -254,18 +254,24 @@ static void test_domains_csv(void **state)
 
 	fill_store(*state);
 	add(&want, &wl, dom_header);
-	csv_line(&want, &wl, 25, 6, "a.example", "example", "run-1", "2023-11-14T22:13:20Z",
-		 "nxdomain", "");
+	/* The verdicts of a domain that does not exist: nothing to protect. */
+	csv_line(&want, &wl, 25, 24, "a.example", "example", "run-1", "2023-11-14T22:13:20Z",
+		 "nxdomain", "", NULL, NULL, "n-a", NULL, "n-a", "n-a", NULL, NULL, NULL, NULL,
+		 NULL, NULL, "n-a", NULL, NULL, NULL, NULL, "no-mail");
 	/* Sorted by preference then name; the odd name quoted, quote doubled. */
-	csv_line(&want, &wl, 25, 6, "b.example", "example", "run-1", "1970-01-01T00:00:00Z",
-		 "ok", "\"10:mx1.b.example;10:we,ird\"\"mx\nhost;20:mx2.b.example\"");
+	csv_line(&want, &wl, 25, 19, "b.example", "example", "run-1", "1970-01-01T00:00:00Z",
+		 "ok", "\"10:mx1.b.example;10:we,ird\"\"mx\nhost;20:mx2.b.example\"",
+		 NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "n-a");
 	/* Quoted for the quote alone; other bytes pass through as they are. */
-	csv_line(&want, &wl, 25, 6, "c", "c", "run-1", "2023-11-14T22:13:21Z", "ok",
-		 "\"0:\x01tab\there\xc3\xa9\xff\x7f\\;5:say\"\"hi\"");
-	csv_line(&want, &wl, 25, 6, "d.example", "example", "run-1", "2023-11-14T22:13:20Z",
-		 "ok", "\"1:cr\rhost\"");
-	csv_line(&want, &wl, 25, 6, "e.example", "example", "run-1", "2023-11-14T22:13:20Z",
-		 "ok", "\"1:a,b\"");
+	csv_line(&want, &wl, 25, 19, "c", "c", "run-1", "2023-11-14T22:13:21Z", "ok",
+		 "\"0:\x01tab\there\xc3\xa9\xff\x7f\\;5:say\"\"hi\"",
+		 NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "n-a");
+	csv_line(&want, &wl, 25, 19, "d.example", "example", "run-1", "2023-11-14T22:13:20Z",
+		 "ok", "\"1:cr\rhost\"",
+		 NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "n-a");
+	csv_line(&want, &wl, 25, 19, "e.example", "example", "run-1", "2023-11-14T22:13:20Z",
+		 "ok", "\"1:a,b\"",
+		 NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "n-a");
 
 	got = export_text(*state, MXC_EXPORT_DOMAINS, MXC_EXPORT_CSV, &rows, &err);
 	assert_int_equal(err, 0);
@@ -282,7 +288,9 @@ static void test_domains_jsonl(void **state)
 	uint64_t rows = 0;
 	int err;
 	const char *a[25] = { "\"a.example\"", "\"example\"", "\"run-1\"",
-			      "\"2023-11-14T22:13:20Z\"", "\"nxdomain\"", "\"\"" };
+			      "\"2023-11-14T22:13:20Z\"", "\"nxdomain\"", "\"\"",
+			      [8] = "\"n-a\"", [10] = "\"n-a\"", [11] = "\"n-a\"",
+			      [18] = "\"n-a\"", [23] = "\"no-mail\"" };
 	const char *b[25] = { "\"b.example\"", "\"example\"", "\"run-1\"",
 			      "\"1970-01-01T00:00:00Z\"", "\"ok\"",
 			      "\"10:mx1.b.example;10:we,ird\\\"mx\\nhost;20:mx2.b.example\"" };
@@ -295,6 +303,8 @@ static void test_domains_jsonl(void **state)
 	const char *e[25] = { "\"e.example\"", "\"example\"", "\"run-1\"",
 			      "\"2023-11-14T22:13:20Z\"", "\"ok\"", "\"1:a,b\"" };
 
+	/* Domains whose hosts were never stored: only "no policy" is known. */
+	b[18] = c[18] = d[18] = e[18] = "\"n-a\"";
 	fill_store(*state);
 	json_line(&want, &wl, dom_names, 25, a);
 	json_line(&want, &wl, dom_names, 25, b);
