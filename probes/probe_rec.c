@@ -261,8 +261,9 @@ static int smtp_field(void *arg, uint8_t tag, const uint8_t *v, size_t n)
 
 			if (n >= f->size || memchr(v, 0, n))
 				return MXC_ECORRUPT;
+			/* The whole field: a repeated tag leaves no trace of the first. */
+			memset(s, 0, f->size);
 			memcpy(s, v, n);
-			s[n] = '\0';
 		} else {
 			if (n != width_of(f->kind))
 				return MXC_ECORRUPT;
@@ -326,8 +327,8 @@ static int sts_field(void *arg, uint8_t tag, const uint8_t *v, size_t n)
 	case ST_DETAIL:
 		if (n >= sizeof(r->detail) || memchr(v, 0, n))
 			return MXC_ECORRUPT;
+		memset(r->detail, 0, sizeof(r->detail));
 		memcpy(r->detail, v, n);
-		r->detail[n] = '\0';
 		break;
 	case ST_ELAPSED:
 	case ST_AT:
