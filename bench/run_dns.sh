@@ -12,7 +12,8 @@
 # resolver in between, so both tools measure their own pipeline against the
 # same server. First dnsperf replays exactly the questions mxcensus would ask
 # (queries.txt) for DNSPERF_SECONDS, which gives the ceiling in queries/s;
-# then `mxcensus scan --probes none` runs the population under
+# then `mxcensus scan --probes none --no-validate` (the DNS stage alone;
+# bench/run_dnssec.sh measures validation) runs the population under
 # /usr/bin/time -v. Printed: dnsperf queries/s and lost; mxcensus domains/s,
 # queries/s sent, answers lost (timed-out attempts), peak RSS, and the ratio
 #   mxcensus domains/s / (dnsperf queries/s / queries per domain)
@@ -186,7 +187,7 @@ sample_anon() {
 run_mxcensus() {
 	local bin=$1 pop=$2 run=$3 rc=0 tpid child i spid
 	rm -rf "$run/db"
-	/usr/bin/time -v -o "$run/time.out" "$bin" scan --probes none \
+	/usr/bin/time -v -o "$run/time.out" "$bin" scan --probes none --no-validate \
 		--resolver "127.0.0.1:$PORT" --db "$run/db" "${SCAN_EXTRA[@]}" \
 		"$pop/domains.txt" >"$run/scan.out" 2>"$run/scan.err" &
 	tpid=$!
