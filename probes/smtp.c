@@ -648,6 +648,15 @@ static void on_ehlo(struct mxc_smtp_probe *p, const struct mxc_smtp_reply *r)
 
 static void on_starttls(struct mxc_smtp_probe *p, const struct mxc_smtp_reply *r)
 {
+	if (r->code == 220 && p->in.len > r->consumed) {
+		/* Bytes after the 220 and before our ClientHello: no server
+		 * speaking TLS sends them. Whether they came in the same read as
+		 * the 220 or the next one (when TLS would choke on them), the
+		 * finding is the same: the handshake cannot happen. */
+		fail_now(p, MXC_SMTP_TLS_FAILED, "starttls: %zu bytes of clear text after the 220",
+			 p->in.len - r->consumed);
+		return;
+	}
 	if (r->code == 220) {
 		start_tls(p);
 		return;

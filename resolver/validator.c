@@ -996,11 +996,12 @@ static bool below_insecure(struct mxc_validator *v, const ldns_rdf *name, const 
 struct zq {
 	struct vzone *z;
 	uint16_t type;
+	bool again;  /* this is the retry of a SERVFAIL */
 };
 
 static void on_zone_answer(void *arg, const struct mxc_dns_answer *a);
 
-static void zone_ask(struct vzone *z, uint16_t type)
+static void zone_ask_flags(struct vzone *z, uint16_t type, bool again)
 {
 	struct mxc_validator *v = z->v;
 	struct zq *q = mxc_malloc(sizeof(*q));
@@ -1010,14 +1011,21 @@ static void zone_ask(struct vzone *z, uint16_t type)
 	if (q && name) {
 		q->z = z;
 		q->type = type;
+		q->again = again;
 		v->st.queries++;
-		r = v->query(v->query_ctx, name, type, MXC_DNS_PRIORITY, on_zone_answer, q);
+		r = v->query(v->query_ctx, name, type,
+			     MXC_DNS_PRIORITY | (again ? MXC_DNS_NOCACHE : 0), on_zone_answer, q);
 	}
 	LDNS_FREE(name);
 	if (r) {
 		mxc_free(q);
 		zone_finish(z, verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_MALFORMED), false, 0);
 	}
+}
+
+static void zone_ask(struct vzone *z, uint16_t type)
+{
+	zone_ask_flags(z, type, false);
 }
 
 /*
@@ -1296,6 +1304,7 @@ static void on_zone_answer(void *arg, const struct mxc_dns_answer *a)
 	struct zq *q = arg;
 	struct vzone *z = q->z;
 	uint16_t type = q->type;
+	bool again = q->again;
 	const ldns_pkt *pkt;
 	ldns_pkt *own = NULL;
 
@@ -1311,6 +1320,12 @@ static void on_zone_answer(void *arg, const struct mxc_dns_answer *a)
 		return;
 	}
 	if (a->rcode != LDNS_RCODE_NOERROR && a->rcode != LDNS_RCODE_NXDOMAIN) {
+		/* A busy recursive resolver answers SERVFAIL now and then: one
+		 * verdict of the chain should not hang on one such answer. */
+		if (!again && !z->v->closing) {
+			zone_ask_flags(z, type, true);
+			return;
+		}
 		zone_finish(z, verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_SERVFAIL), false, 0);
 		return;
 	}

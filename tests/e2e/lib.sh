@@ -51,9 +51,17 @@ TMP=$MXC_TEST_TMP
 # and stderr go to $TMP/NAME.out and $TMP/NAME.err, its exit status to RC.
 # A run that outlives the bound is killed (timeout signals only its child)
 # and fails the test, as does death by a signal (a crash).
+#
+# A scan validates from the world's own trust anchor (its private root),
+# unless the test says otherwise (--trust-anchor or --no-validate): the
+# built-in root KSK would make every answer of the world bogus.
 mxc() {
 	local name=$1 secs=$2
 	shift 2
+	if [[ ${1:-} == scan && -n ${TRUST_ANCHOR:-} && " $* " != *" --trust-anchor "* &&
+		" $* " != *" --no-validate "* ]]; then
+		set -- scan --trust-anchor "$TRUST_ANCHOR" "${@:2}"
+	fi
 	RC=0
 	timeout -k 10 "$secs" "$MXCENSUS" "$@" >"$TMP/$name.out" \
 		2>"$TMP/$name.err" || RC=$?

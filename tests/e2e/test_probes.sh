@@ -41,7 +41,7 @@ csvtool project "$TMP/hosts.csv" mx_host,ip,port,status,starttls_offered,pkix_va
 awk -F, 'NR > 1 {
 	st = ($5 == "yes") ? "true" : ($5 == "no") ? "false" : ""
 	pk = ($6 == "") ? "" : ($6 == "yes" && $7 == "yes") ? "true" : "false"
-	printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", $1, $2, $3, $4, st, pk, $8 }' \
+	printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", $1, $2, port, $4, st, pk, $8 }' port="$SMTP_PORT" \
 	"$src/truth_mail.csv" | sort >"$TMP/hosts_want"
 cut -f1 "$TMP/hosts_want" | sort -u >"$TMP/truth_hosts"
 awk -F'\t' 'NR == FNR { want[$1] = 1; next } ($1 in want)' "$TMP/truth_hosts" \

@@ -22,7 +22,7 @@ unique_names "$BULK_LIST" >"$TMP/input.names"
 n_input=$(wc -l <"$TMP/input.names")
 ((n_input >= 1000)) || fail "the bulk list has only $n_input names"
 
-scan_args=(scan --db "$db" --resolver "$UNBOUND_ADDR" --probes none
+scan_args=(scan --db "$db" --resolver "$UNBOUND_ADDR" --trust-anchor "$TRUST_ANCHOR" --probes none
 	--qps "$qps" "$BULK_LIST")
 
 # First run, in the background so that we hold its PID.

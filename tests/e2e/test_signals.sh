@@ -16,7 +16,7 @@ n_input=$(wc -l <"$TMP/input.names")
 for sig in TERM INT; do
 	db=$TMP/db-$sig
 	[[ $sig == TERM ]] && want=143 || want=130
-	args=(scan --db "$db" --resolver "$UNBOUND_ADDR" --probes none --progress lines
+	args=(scan --db "$db" --resolver "$UNBOUND_ADDR" --trust-anchor "$TRUST_ANCHOR" --probes none --progress lines
 		"$BULK_LIST")
 
 	# Paced so that the signal lands mid-scan; the resume runs unpaced.
