@@ -1144,18 +1144,32 @@ static size_t usable_ds(ldns_rr_list *ds)
 	return n;
 }
 
+/*
+ * What a signer zone makes of everything it signed when it cannot vouch for
+ * it (not secure, or not a zone apex); status NONE when its keys can be used.
+ */
+static struct mxc_val_result signer_unusable(const struct vzone *p)
+{
+	struct mxc_val_result none = { MXC_DNSSEC_NONE, MXC_DR_NONE };
+
+	if (!p)
+		return verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_MALFORMED);
+	if (p->res.status != MXC_DNSSEC_SECURE)
+		return p->res;
+	if (!p->cut)
+		return verdict(MXC_DNSSEC_BOGUS, MXC_DR_SIGNER_NOT_ZONE);
+	return none;
+}
+
 /* The zone that signed z's DS RRset is known: check the DS, then ask DNSKEY. */
 static void ds_signer_ready(void *arg, struct vzone *p)
 {
 	struct vzone *z = arg;
 	struct mxc_val_result res;
 
-	if (p->res.status != MXC_DNSSEC_SECURE) {
-		zone_finish(z, p->res, false, z->ttl);
-		return;
-	}
-	if (!p->cut) {
-		zone_finish(z, verdict(MXC_DNSSEC_BOGUS, MXC_DR_SIGNER_NOT_ZONE), false, z->ttl);
+	res = signer_unusable(p);
+	if (res.status != MXC_DNSSEC_NONE) {
+		zone_finish(z, res, false, z->ttl);
 		return;
 	}
 	res = verify(z->v, z->ds, z->ds_sigs, p);
@@ -1187,12 +1201,9 @@ static void ds_denial_ready(void *arg, struct vzone *p)
 	struct vzone *z = arg;
 	struct mxc_val_result res;
 
-	if (p->res.status != MXC_DNSSEC_SECURE) {
-		zone_finish(z, p->res, false, z->ttl);
-		return;
-	}
-	if (!p->cut) {
-		zone_finish(z, verdict(MXC_DNSSEC_BOGUS, MXC_DR_SIGNER_NOT_ZONE), false, z->ttl);
+	res = signer_unusable(p);
+	if (res.status != MXC_DNSSEC_NONE) {
+		zone_finish(z, res, false, z->ttl);
 		return;
 	}
 	res = verify_denial(z->v, z->nsecs, z->nsec_sigs, p);
@@ -1505,12 +1516,9 @@ static void signed_ready(void *arg, struct vzone *z)
 	struct vcheck *c = t->c;
 	struct mxc_val_result res;
 
-	if (!z) {
-		check_merge(c, verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_MALFORMED));
-	} else if (z->res.status != MXC_DNSSEC_SECURE) {
-		check_merge(c, z->res);
-	} else if (!z->cut) {
-		check_merge(c, verdict(MXC_DNSSEC_BOGUS, MXC_DR_SIGNER_NOT_ZONE));
+	res = signer_unusable(z);
+	if (res.status != MXC_DNSSEC_NONE) {
+		check_merge(c, res);
 	} else {
 		res = verify(c->v, t->rrset, t->sigs, z);
 		if (res.status == MXC_DNSSEC_SECURE && t->qname) {
@@ -1551,12 +1559,9 @@ static void denial_ready(void *arg, struct vzone *z)
 	struct mxc_val_result res;
 	enum proof p;
 
-	if (!z) {
-		check_merge(c, verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_MALFORMED));
-	} else if (z->res.status != MXC_DNSSEC_SECURE) {
-		check_merge(c, z->res);
-	} else if (!z->cut) {
-		check_merge(c, verdict(MXC_DNSSEC_BOGUS, MXC_DR_SIGNER_NOT_ZONE));
+	res = signer_unusable(z);
+	if (res.status != MXC_DNSSEC_NONE) {
+		check_merge(c, res);
 	} else {
 		p = authority_proof(c, z, t->qname, t->qtype, false, &res);
 		if (res.status == MXC_DNSSEC_SECURE) {
