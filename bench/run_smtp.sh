@@ -4,6 +4,15 @@
 # connection in flight costs in memory.
 #
 #   bench/run_smtp.sh            run everything, print the figures
+#   bench/run_smtp.sh --callgrind
+#                                count instructions instead of CPU time:
+#                                both tools under valgrind --tool=callgrind,
+#                                user-space instructions per handshake and
+#                                per probe (independent of the machine's
+#                                load; the kernel's share is not counted)
+#   bench/run_smtp.sh --serve    only start the Postfix instance and keep it
+#                                up until interrupted (to profile a tool
+#                                against it)
 #   bench/run_smtp.sh --help     this text
 #
 # One private Postfix instance (a master daemon in the foreground of a
@@ -297,13 +306,52 @@ hold() {
 		}' "$out"
 }
 
+# cg_total FILE: the instructions callgrind counted (its "summary:" line).
+cg_total() {
+	awk '/^(summary|totals):/ { print $2; exit }' "$1"
+}
+
+# Instructions per unit, from a short and a long run of each tool: the
+# difference leaves out start-up and exit. Prints two lines.
+run_callgrind() {
+	local cg=(valgrind --tool=callgrind --dump-instr=no) n1 n2 i1 i2 tlsa=()
+	command -v valgrind >/dev/null || die "valgrind is missing (package valgrind)"
+	((DANE)) && tlsa=(--tlsa "3 1 1 $TLSA")
+	"${cg[@]}" --callgrind-out-file="$work/cg.probe1" "$DRIVER" --addr "$ADDR" \
+		--port "$PORT" --mx "$MX" --ca-file "$CA" "${tlsa[@]}" -n 10 -c 10 \
+		>"$work/cg.probe1.out" 2>&1 || die "callgrind: $(tail -n 3 "$work/cg.probe1.out")"
+	"${cg[@]}" --callgrind-out-file="$work/cg.probe2" "$DRIVER" --addr "$ADDR" \
+		--port "$PORT" --mx "$MX" --ca-file "$CA" "${tlsa[@]}" -n 310 -c "$INFLIGHT" \
+		>"$work/cg.probe2.out" 2>&1 || die "callgrind: $(tail -n 3 "$work/cg.probe2.out")"
+	i1=$(cg_total "$work/cg.probe1") i2=$(cg_total "$work/cg.probe2")
+	awk -v a="$i1" -v b="$i2" 'BEGIN {
+		printf "prober: %.2f million instructions per probe (300 probes)\n", (b - a) / 300 / 1e6 }'
+	"${cg[@]}" --callgrind-out-file="$work/cg.stime1" openssl s_time \
+		-connect "$ADDR:$((PORT + 1))" -new -time 2 -CAfile "$CA" -no-CApath \
+		-no-CAstore >"$work/cg.stime1.out" 2>&1 || die "callgrind: s_time failed"
+	"${cg[@]}" --callgrind-out-file="$work/cg.stime2" openssl s_time \
+		-connect "$ADDR:$((PORT + 1))" -new -time 20 -CAfile "$CA" -no-CApath \
+		-no-CAstore >"$work/cg.stime2.out" 2>&1 || die "callgrind: s_time failed"
+	n1=$(awk '/connections in .* real seconds/ { print $1; exit }' "$work/cg.stime1.out")
+	n2=$(awk '/connections in .* real seconds/ { print $1; exit }' "$work/cg.stime2.out")
+	i1=$(cg_total "$work/cg.stime1") i2=$(cg_total "$work/cg.stime2")
+	awk -v a="$i1" -v b="$i2" -v n1="$n1" -v n2="$n2" 'BEGIN {
+		if (n2 <= n1) { print "s_time: too few handshakes under callgrind"; exit }
+		printf "s_time: %.2f million instructions per handshake (%d handshakes)\n",
+			(b - a) / (n2 - n1) / 1e6, n2 - n1 }'
+	echo "(callgrind files in $work)"
+}
+
+SERVE=0 CALLGRIND=0
 case ${1:-} in
 "") ;;
+--serve) SERVE=1 ;;
+--callgrind) CALLGRIND=1 ;;
 -h | --help)
 	sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
 	exit 0
 	;;
-*) die "usage: run_smtp.sh [--help] (settings are environment variables)" ;;
+*) die "usage: run_smtp.sh [--callgrind | --serve | --help] (settings are environment variables)" ;;
 esac
 number MXC_BENCH_SMTP_PORT "$PORT" 1024
 ((PORT < 65535)) || die "MXC_BENCH_SMTP_PORT=$PORT: PORT+1 must be a port too"
@@ -316,7 +364,7 @@ number MXC_BENCH_SMTPD "$SMTPD" 1
 [[ $DANE == 0 || $DANE == 1 ]] || die "MXC_BENCH_DANE=$DANE: want 0 or 1"
 [[ -x /usr/bin/time ]] || die "/usr/bin/time is missing (package time)"
 command -v openssl >/dev/null || die "openssl is missing"
-DRIVER=$(find_driver)
+((SERVE)) || DRIVER=$(find_driver)
 
 if [[ -n ${MXC_BENCH_DIR:-} ]]; then
 	work=$MXC_BENCH_DIR
@@ -332,6 +380,17 @@ start_postfix "$work/postfix"
 echo "postfix: pid $master_pid, STARTTLS on $ADDR:$PORT, implicit TLS on" \
 	"$ADDR:$((PORT + 1)), $MX ($(openssl x509 -in "$PKI/mx-valid.crt" -noout \
 	-text | awk '/Public Key Algorithm/ { print $NF; exit }')), up to $SMTPD smtpd"
+if ((CALLGRIND)); then
+	run_callgrind
+	MXC_BENCH_KEEP=1
+	exit 0
+fi
+if ((SERVE)); then
+	echo "serving until interrupted (prober: --addr $ADDR --port $PORT --mx $MX" \
+		"--ca-file $CA --tlsa \"3 1 1 $TLSA\"; s_time: -connect $ADDR:$((PORT + 1)))"
+	wait "$master_pid" || true
+	exit 0
+fi
 echo "driver: $DRIVER"
 echo "openssl: $(openssl version)"
 
