@@ -840,6 +840,7 @@ int main(int argc, char **argv)
 		}
 	} else {
 		b.want = cf.probes;
+		b.window = cf.inflight;
 		fill(&b);
 	}
 	uv_run(&b.loop, UV_RUN_DEFAULT);
@@ -876,5 +877,5 @@ int main(int argc, char **argv)
 	rc = uv_loop_close(&b.loop);
 	if (rc < 0)
 		fprintf(stderr, "mxc_smtp_bench: loop still has handles: %s\n", uv_strerror(rc));
-	return b.error || b.done != b.started ? 1 : 0;
+	return b.error || b.done != b.want ? 1 : 0;
 }
