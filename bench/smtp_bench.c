@@ -420,20 +420,26 @@ static void on_handle_closed(uv_handle_t *h)
 	b->handles_open--;
 }
 
-static void release(struct bench *b)
+/* End the stall server: the kernel closes every connection it held. */
+static void stop_child(struct bench *b)
 {
 	int st;
 
+	if (b->child <= 0)
+		return;
+	kill(b->child, SIGKILL);
+	while (waitpid(b->child, &st, 0) < 0 && errno == EINTR)
+		;
+	b->child = 0;
+}
+
+static void release(struct bench *b)
+{
 	if (b->phase == PH_RELEASE)
 		return;
 	b->phase = PH_RELEASE;
 	uv_timer_stop(&b->timer);
-	if (b->child > 0) {
-		kill(b->child, SIGKILL);
-		while (waitpid(b->child, &st, 0) < 0 && errno == EINTR)
-			;
-		b->child = 0;
-	}
+	stop_child(b);
 	uv_close((uv_handle_t *)&b->notify, on_handle_closed);
 	uv_close((uv_handle_t *)&b->timer, on_handle_closed);
 }
@@ -818,6 +824,7 @@ int main(int argc, char **argv)
 	rc = uv_loop_init(&b.loop);
 	if (rc < 0) {
 		fprintf(stderr, "mxc_smtp_bench: loop: %s\n", uv_strerror(rc));
+		stop_child(&b);
 		return 1;
 	}
 	o.ehlo_name = cf.ehlo;
@@ -825,8 +832,7 @@ int main(int argc, char **argv)
 	rc = mxc_smtp_ctx_new(&b.loop, &o, &b.ctx);
 	if (rc < 0) {
 		fprintf(stderr, "mxc_smtp_bench: smtp context: %s\n", mxc_strerror(rc));
-		if (b.child > 0)
-			kill(b.child, SIGKILL);
+		stop_child(&b);
 		return 1;
 	}
 
