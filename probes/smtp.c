@@ -413,9 +413,27 @@ static void cert_digests(X509 *leaf, struct mxc_smtp_result *res)
 static void verify_pkix(struct mxc_smtp_probe *p, SSL *ssl, X509 *leaf)
 {
 	X509_STORE *store = SSL_CTX_get_cert_store(p->ctx->ssl_ctx);
-	X509_STORE_CTX *sc = X509_STORE_CTX_new();
+	X509_STORE_CTX *sc = NULL;
 	struct mxc_smtp_result *res = &p->res;
 
+	/*
+	 * Without DANE records in play, the handshake already verified the
+	 * chain against the same store with the same purpose (OpenSSL does so
+	 * even under SSL_VERIFY_NONE, and records the result): take that
+	 * verdict rather than verify again (measured: a fifth of a probe's
+	 * instructions). With DANE, the handshake's verdict is DANE's, so PKIX
+	 * is verified on its own.
+	 */
+	if (!p->dane_usable) {
+		long v = SSL_get_verify_result(ssl);
+
+		res->chain_valid = v == X509_V_OK;
+		if (!res->chain_valid)
+			snprintf(res->pkix_error, sizeof(res->pkix_error), "%s",
+				 X509_verify_cert_error_string(v));
+		goto name;
+	}
+	sc = X509_STORE_CTX_new();
 	if (sc && X509_STORE_CTX_init(sc, store, leaf, SSL_get_peer_cert_chain(ssl)) == 1 &&
 	    X509_STORE_CTX_set_default(sc, "ssl_server") == 1) {
 		res->chain_valid = X509_verify_cert(sc) == 1;
@@ -426,6 +444,7 @@ static void verify_pkix(struct mxc_smtp_probe *p, SSL *ssl, X509 *leaf)
 		snprintf(res->pkix_error, sizeof(res->pkix_error), "verification not run (out of memory)");
 	}
 	X509_STORE_CTX_free(sc);
+name:
 	ERR_clear_error();
 	res->name_valid = X509_check_host(leaf, res->mx_host, strlen(res->mx_host),
 					  X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1;
