@@ -155,4 +155,13 @@ int mxc__tlv_init(struct mxc__tlv *t, const uint8_t *data, size_t len, uint16_t 
  */
 int mxc__tlv_next(struct mxc__tlv *t, uint8_t *tag, const uint8_t **val, size_t *vlen);
 
+/**
+ * The encoding of a run record (struct mxc_run_info, store/README.md "Run
+ * info"), shared by the store and the merge.
+ * @return 0 or an mxc_buf error; decode: 0, MXC_ECORRUPT, MXC_ESCHEMA
+ */
+struct mxc_run_info;
+int mxc__run_encode(const struct mxc_run_info *ri, struct mxc_buf *b);
+int mxc__run_decode(const uint8_t *data, size_t len, struct mxc_run_info *ri);
+
 #endif

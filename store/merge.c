@@ -69,7 +69,6 @@
 #define NAMED_MAX 5          /* stores or shards a warning lists by name */
 #define CORRUPT_LOGGED 10    /* damaged records logged per input */
 #define SCHEMA_KEY "schema"
-#define RUN_VERSION 1
 
 /* Where a name of the output stands, and what the output is. */
 enum out_state {
@@ -192,66 +191,7 @@ static void warn(struct merge *m, const char *fmt, ...)
 /* ------------------------------------------------------------------------ */
 /* Run records                                                              */
 
-/*
- * The encoding of struct mxc_run_info, as store.c writes it (store/README.md,
- * "Run info"). store.c keeps its codec static; this copy should go once
- * internal.h offers one.
- */
-enum run_tag { RT_RUN_ID = 1, RT_STARTED = 2, RT_FINISHED = 3, RT_SHARD = 4, RT_ARGS = 5 };
-
-static int run_put_str(struct mxc_buf *b, uint8_t tag, const char *s, size_t cap)
-{
-	size_t n = strnlen(s, cap);
-	int r;
-
-	if (n == cap)
-		return MXC_EINVAL;
-	r = mxc_buf_append_u8(b, tag);
-	if (!r)
-		r = mxc_buf_append_u32(b, (uint32_t)n);
-	if (!r)
-		r = mxc_buf_append(b, s, n);
-	return r;
-}
-
-static int run_put_i64(struct mxc_buf *b, uint8_t tag, int64_t v)
-{
-	int r = mxc_buf_append_u8(b, tag);
-
-	if (!r)
-		r = mxc_buf_append_u32(b, 8);
-	if (!r)
-		r = mxc_buf_append_u64(b, (uint64_t)v);
-	return r;
-}
-
-static int run_encode(const struct mxc_run_info *ri, struct mxc_buf *b)
-{
-	int r = mxc_buf_append_u16(b, RUN_VERSION);
-
-	if (!r)
-		r = run_put_str(b, RT_RUN_ID, ri->run_id, sizeof(ri->run_id));
-	if (!r)
-		r = run_put_i64(b, RT_STARTED, ri->started_at);
-	if (!r)
-		r = run_put_i64(b, RT_FINISHED, ri->finished_at);
-	if (!r)
-		r = run_put_str(b, RT_SHARD, ri->shard, sizeof(ri->shard));
-	if (!r)
-		r = run_put_str(b, RT_ARGS, ri->args, sizeof(ri->args));
-	if (!r)
-		r = mxc__tlv_put_end(b);
-	return r;
-}
-
-static int run_take_str(char *dst, size_t cap, const uint8_t *v, size_t n)
-{
-	if (n >= cap || (n && memchr(v, 0, n)))
-		return MXC_ECORRUPT;
-	memcpy(dst, v, n);
-	dst[n] = '\0';
-	return 0;
-}
+/* Run records: encoded by store.c (mxc__run_encode/decode, internal.h). */
 
 static uint64_t be64(const uint8_t *b)
 {
@@ -260,46 +200,6 @@ static uint64_t be64(const uint8_t *b)
 	for (int i = 0; i < 8; i++)
 		v = v << 8 | b[i];
 	return v;
-}
-
-static int run_decode(const uint8_t *data, size_t len, struct mxc_run_info *ri)
-{
-	struct mxc__tlv t;
-	const uint8_t *v;
-	uint8_t tag;
-	size_t n;
-	int r;
-
-	memset(ri, 0, sizeof(*ri));
-	r = mxc__tlv_init(&t, data, len, RUN_VERSION);
-	while (!r && (r = mxc__tlv_next(&t, &tag, &v, &n)) == 1) {
-		r = 0;
-		switch (tag) {
-		case RT_RUN_ID:
-			r = run_take_str(ri->run_id, sizeof(ri->run_id), v, n);
-			break;
-		case RT_SHARD:
-			r = run_take_str(ri->shard, sizeof(ri->shard), v, n);
-			break;
-		case RT_ARGS:
-			r = run_take_str(ri->args, sizeof(ri->args), v, n);
-			break;
-		case RT_STARTED:
-		case RT_FINISHED:
-			if (n != 8)
-				return MXC_ECORRUPT;
-			if (tag == RT_STARTED)
-				ri->started_at = (int64_t)be64(v);
-			else
-				ri->finished_at = (int64_t)be64(v);
-			break;
-		default:
-			break;
-		}
-	}
-	if (r < 0)
-		return r;
-	return ri->run_id[0] ? 0 : MXC_ECORRUPT;
 }
 
 static bool is_merge_run(const struct mxc_run_info *ri)
@@ -629,7 +529,7 @@ static int take_first(void *arg, const void *key, size_t klen, const void *val, 
 
 	memcpy(f->key, key, n);
 	f->key[n] = '\0';
-	f->err = run_decode(val, vlen, &f->ri);
+	f->err = mxc__run_decode(val, vlen, &f->ri);
 	return 1;
 }
 
@@ -737,7 +637,7 @@ static int take_run(void *arg, const void *key, size_t klen, const void *val, si
 	size_t hlen;
 	int r;
 
-	r = run_decode(val, vlen, &ri);
+	r = mxc__run_decode(val, vlen, &ri);
 	if (r)
 		return fail(m, r == MXC_ENOMEM ? r : MXC_ECORRUPT,
 			    "%s: damaged run record '%.*s': %s", m->in[w->i].dir,
@@ -1173,7 +1073,7 @@ static int finish(struct merge *m)
 	if (m->mrun.finished_at <= 0)
 		m->mrun.finished_at = 1;
 	mxc_buf_reset(&m->enc);
-	r = run_encode(&m->mrun, &m->enc);
+	r = mxc__run_encode(&m->mrun, &m->enc);
 	if (r)
 		return fail(m, r, "cannot encode the merge's run record: %s", mxc_strerror(r));
 	ops[n++] = (struct mxc__kv_op){ .kind = MXC__KV_PUT, .db = MXC__DB_RUNS,
@@ -1191,7 +1091,7 @@ static int begin(struct merge *m)
 	int r;
 
 	mxc_buf_reset(&m->enc);
-	r = run_encode(&m->mrun, &m->enc);
+	r = mxc__run_encode(&m->mrun, &m->enc);
 	if (r)
 		return fail(m, r, "cannot encode the merge's run record: %s", mxc_strerror(r));
 	ops[0] = (struct mxc__kv_op){ .kind = MXC__KV_PUT, .db = MXC__DB_META,

@@ -887,7 +887,7 @@ static int run_put_i64(struct mxc_buf *b, uint8_t tag, int64_t v)
 	return r;
 }
 
-static int run_encode(const struct mxc_run_info *ri, struct mxc_buf *b)
+int mxc__run_encode(const struct mxc_run_info *ri, struct mxc_buf *b)
 {
 	int r = mxc_buf_append_u16(b, RUN_VERSION);
 
@@ -915,7 +915,7 @@ static int run_take_str(char *dst, size_t cap, const uint8_t *v, size_t n)
 	return 0;
 }
 
-static int run_decode(const uint8_t *data, size_t len, struct mxc_run_info *ri)
+int mxc__run_decode(const uint8_t *data, size_t len, struct mxc_run_info *ri)
 {
 	struct mxc__tlv t;
 	const uint8_t *v;
@@ -965,7 +965,7 @@ static int take_first_run(void *arg, const void *key, size_t klen, const void *v
 {
 	struct first_run *fr = arg;
 
-	fr->err = run_decode(val, vlen, fr->out);
+	fr->err = mxc__run_decode(val, vlen, fr->out);
 	return 1; /* one run per store: the first is the run */
 }
 
@@ -990,7 +990,7 @@ static int run_write(struct mxc_store *s, const struct mxc_run_info *ri)
 	int r;
 
 	mxc_buf_reset(&s->enc);
-	r = run_encode(ri, &s->enc);
+	r = mxc__run_encode(ri, &s->enc);
 	if (!r)
 		r = queue(s, MXC__DB_RUNS, MXC__KV_PUT, ri->run_id, s->enc.data, s->enc.len,
 			  NULL);
