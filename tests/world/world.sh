@@ -67,6 +67,9 @@ log() {
 	echo "world.sh: $*" >&2
 }
 
+# shellcheck source=tests/world/proc.sh
+source "$HERE/proc.sh"
+
 usage() {
 	echo "usage: world.sh start|stop|status DIR" >&2
 	exit 2
@@ -80,47 +83,7 @@ port_busy() {
 	return 1
 }
 
-# True if PID file $1 names a live process whose command line mentions $2
-# (our config file). The second check keeps a recycled PID from being
-# mistaken for our server.
-pid_live() {
-	local file=$1 marker=$2 pid
-	[[ -s $file ]] || return 1
-	pid=$(<"$file")
-	[[ $pid =~ ^[0-9]+$ ]] || return 1
-	kill -0 "$pid" 2>/dev/null || return 1
-	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$marker"
-}
 
-# Stop the server whose PID is recorded in $1 (command line contains $2):
-# SIGTERM, wait, then SIGKILL if it would not go.
-stop_one() {
-	local file=$1 marker=$2 name=$3 pid i
-	if ! pid_live "$file" "$marker"; then
-		rm -f "$file"
-		return 0
-	fi
-	pid=$(<"$file")
-	kill -TERM "$pid" 2>/dev/null || true
-	for ((i = 0; i < STOP_WAIT * 10; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		log "$name (pid $pid) ignored SIGTERM; sending SIGKILL"
-		kill -KILL "$pid" 2>/dev/null || true
-		for ((i = 0; i < 50; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-	fi
-	if kill -0 "$pid" 2>/dev/null; then
-		log "$name (pid $pid) is still running"
-		return 1
-	fi
-	rm -f "$file"
-	log "stopped $name (pid $pid)"
-}
 
 # The world's other servers (mail, HTTPS, ...) are parts: each
 # tests/world/parts/<name>/part.sh takes "start DIR" and "stop DIR", keeps

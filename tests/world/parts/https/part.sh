@@ -51,37 +51,10 @@ log() {
 	echo "https/part.sh: $*" >&2
 }
 
-# True if PID file $1 names a live process whose command line mentions $2.
-pid_live() {
-	local file=$1 marker=$2 pid
-	[[ -s $file ]] || return 1
-	pid=$(<"$file")
-	[[ $pid =~ ^[0-9]+$ ]] || return 1
-	kill -0 "$pid" 2>/dev/null || return 1
-	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$marker"
-}
+# shellcheck source=tests/world/proc.sh
+source "$HERE/../../proc.sh"
 
-stop_one() {
-	local file=$1 marker=$2 name=$3 pid i
-	if ! pid_live "$file" "$marker"; then
-		rm -f "$file"
-		return 0
-	fi
-	pid=$(<"$file")
-	kill -TERM "$pid" 2>/dev/null || true
-	for ((i = 0; i < STOP_WAIT * 10; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		log "$name (pid $pid) ignored SIGTERM; sending SIGKILL"
-		kill -KILL "$pid" 2>/dev/null || true
-		sleep 0.2
-	fi
-	kill -0 "$pid" 2>/dev/null && { log "$name (pid $pid) is still running"; return 1; }
-	rm -f "$file"
-	log "stopped $name (pid $pid)"
-}
+
 
 do_stop() {
 	local h=$1/https rc=0

@@ -77,6 +77,9 @@ log() {
 	echo "mail part: $*" >&2
 }
 
+# shellcheck source=tests/world/proc.sh
+source "$HERE/../../proc.sh"
+
 usage() {
 	echo "usage: part.sh start|stop DIR" >&2
 	exit 2
@@ -109,53 +112,8 @@ pick_port() {
 	die "no free TCP port in 2525..2715; set MXC_WORLD_SMTP_PORT"
 }
 
-# True if process $1 exists and is not a zombie. A server whose parent has
-# exited is reaped by PID 1, which in a container may never do it: a dead
-# server must not look alive to kill -0.
-running() {
-	local st
-	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
-	[[ -n $st && ${st%% *} != Z ]]
-}
 
-# True if PID file $1 names a live process whose command line contains $2:
-# a recycled PID is never taken for ours.
-pid_live() {
-	local file=$1 marker=$2 pid
-	[[ -s $file ]] || return 1
-	pid=$(<"$file")
-	[[ $pid =~ ^[0-9]+$ ]] || return 1
-	running "$pid" || return 1
-	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$marker"
-}
 
-# stop_one PIDFILE MARKER NAME: SIGTERM, wait, SIGKILL if need be.
-stop_one() {
-	local file=$1 marker=$2 name=$3 pid i
-	if ! pid_live "$file" "$marker"; then
-		rm -f "$file"
-		return 0
-	fi
-	pid=$(<"$file")
-	kill -TERM "$pid" 2>/dev/null || true
-	for ((i = 0; i < STOP_WAIT * 10; i++)); do
-		running "$pid" || break
-		sleep 0.1
-	done
-	if running "$pid"; then
-		log "$name (pid $pid) ignored SIGTERM; sending SIGKILL"
-		kill -KILL "$pid" 2>/dev/null || true
-		for ((i = 0; i < 50; i++)); do
-			running "$pid" || break
-			sleep 0.1
-		done
-	fi
-	if running "$pid"; then
-		log "$name (pid $pid) is still running"
-		return 1
-	fi
-	rm -f "$file"
-}
 
 do_stop() {
 	local m=$1/mail rc=0 f marker
