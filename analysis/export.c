@@ -201,41 +201,6 @@ static int csv_field(struct mxc_buf *b, const char *s)
 	return r;
 }
 
-/*
- * Length of the valid UTF-8 sequence at @p p (RFC 3629: no overlongs, no
- * surrogates, nothing above U+10FFFF), or 0 when it is not one.
- */
-static size_t utf8_len(const uint8_t *p)
-{
-	uint8_t c = p[0];
-	size_t n;
-	uint8_t lo = 0x80, hi = 0xbf;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	/* A NUL terminator fails the range test, so this never reads past it. */
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return n;
-}
-
 static int json_escape_byte(struct mxc_buf *b, uint8_t c)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -273,7 +238,7 @@ static int json_string(struct mxc_buf *b, const char *s)
 			r = json_escape_byte(b, *p++);
 		} else if (*p < 0x80) {
 			r = mxc_buf_append_u8(b, *p++);
-		} else if ((n = utf8_len(p)) > 0) {
+		} else if ((n = mxc_utf8_seq(p, SIZE_MAX)) > 0) {
 			r = mxc_buf_append(b, p, n);
 			p += n;
 		} else {

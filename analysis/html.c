@@ -16,6 +16,7 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
+#include "common/util.h"
 
 /* A table cell longer than this is cut: names are at most 253 bytes, and a
  * cell is a name or a number. */
@@ -34,40 +35,6 @@ int mxc_out_format_parse(const char *s, enum mxc_out_format *out)
 		}
 	}
 	return MXC_EINVAL;
-}
-
-/*
- * Length of the valid UTF-8 sequence at @p p (no overlongs, no surrogates,
- * nothing above U+10FFFF), or 0 when it is not one. The NUL terminator fails
- * every continuation test, so this never reads past the string.
- */
-static size_t utf8_len(const uint8_t *p)
-{
-	uint8_t c = p[0], lo = 0x80, hi = 0xbf;
-	size_t n;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return n;
 }
 
 void mxc_json_str(FILE *f, const char *s)
@@ -99,7 +66,7 @@ void mxc_json_str(FILE *f, const char *s)
 				fprintf(f, "\\u%04x", *p);
 			} else if (*p < 0x80) {
 				fputc(*p, f);
-			} else if ((n = utf8_len(p)) > 0) {
+			} else if ((n = mxc_utf8_seq(p, SIZE_MAX)) > 0) {
 				fwrite(p, 1, n, f);
 				p += n;
 				continue;
@@ -140,7 +107,7 @@ void mxc_html_str(FILE *f, const char *s)
 				fputs("&#xfffd;", f);
 			} else if (*p < 0x80) {
 				fputc(*p, f);
-			} else if ((n = utf8_len(p)) > 0) {
+			} else if ((n = mxc_utf8_seq(p, SIZE_MAX)) > 0) {
 				fwrite(p, 1, n, f);
 				p += n;
 				continue;
@@ -198,7 +165,7 @@ void mxc_md_str(FILE *f, const char *s)
 			if (strchr(punct, *p))
 				fputc('\\', f);
 			fputc(*p, f);
-		} else if ((n = utf8_len(p)) > 0) {
+		} else if ((n = mxc_utf8_seq(p, SIZE_MAX)) > 0) {
 			fwrite(p, 1, n, f);
 			p += n;
 			continue;

@@ -150,41 +150,6 @@ static int write_out(struct mxc_parquet *w, const void *data, size_t len)
 }
 
 /*
- * Length of the valid UTF-8 sequence at @p p, which has @p n bytes left
- * (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF), or 0.
- */
-static size_t utf8_seq(const uint8_t *p, size_t n)
-{
-	uint8_t lo = 0x80, hi = 0xbf;
-	size_t len;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	if (p[0] == 0xe0)
-		lo = 0xa0; /* overlong */
-	else if (p[0] == 0xed)
-		hi = 0x9f; /* surrogates */
-	else if (p[0] == 0xf0)
-		lo = 0x90; /* overlong */
-	else if (p[0] == 0xf4)
-		hi = 0x8f; /* above U+10FFFF */
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return len;
-}
-
-/*
  * @p s as valid UTF-8: itself when it is, else a copy in w->text with each
  * stray byte as the Latin-1 character of its value (two bytes).
  */
@@ -199,7 +164,7 @@ static int valid_utf8(struct mxc_parquet *w, const char *s, size_t len, const ui
 
 		if (p[i] < 0x80)
 			i++;
-		else if ((n = utf8_seq(p + i, len - i)) > 0)
+		else if ((n = mxc_utf8_seq(p + i, len - i)) > 0)
 			i += n;
 		else
 			break;
@@ -214,7 +179,7 @@ static int valid_utf8(struct mxc_parquet *w, const char *s, size_t len, const ui
 
 		if (p[i] < 0x80) {
 			r = mxc_buf_append_u8(&w->text, p[i++]);
-		} else if ((n = utf8_seq(p + i, len - i)) > 0) {
+		} else if ((n = mxc_utf8_seq(p + i, len - i)) > 0) {
 			r = mxc_buf_append(&w->text, p + i, n);
 			i += n;
 		} else {

@@ -149,3 +149,36 @@ void mxc_buf_free(struct mxc_buf *b)
 	mxc_free(b->data);
 	mxc_buf_init(b, b->limit);
 }
+
+size_t mxc_utf8_seq(const uint8_t *p, size_t avail)
+{
+	uint8_t lo = 0x80, hi = 0xbf;
+	size_t len;
+
+	if (avail == 0)
+		return 0;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (avail < len)
+		return 0;
+	if (p[0] == 0xe0)
+		lo = 0xa0; /* overlong */
+	else if (p[0] == 0xed)
+		hi = 0x9f; /* surrogates */
+	else if (p[0] == 0xf0)
+		lo = 0x90; /* overlong */
+	else if (p[0] == 0xf4)
+		hi = 0x8f; /* above U+10FFFF */
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return len;
+}

@@ -62,4 +62,13 @@ int mxc_buf_append_u64(struct mxc_buf *b, uint64_t v); /**< big-endian */
 void mxc_buf_reset(struct mxc_buf *b);
 void mxc_buf_free(struct mxc_buf *b);
 
+/**
+ * Length of the valid UTF-8 sequence at @p p, which has @p avail bytes left
+ * (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF), or 0
+ * when there is none there. For a NUL-terminated string @p avail may be
+ * SIZE_MAX: the terminator fails every continuation test, so nothing past
+ * it is read.
+ */
+size_t mxc_utf8_seq(const uint8_t *p, size_t avail);
+
 #endif
