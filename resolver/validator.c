@@ -356,6 +356,28 @@ static void seen_put(struct mxc_validator *v, const char *key, uint32_t ttl)
 /* ------------------------------------------------------------------------ */
 /* Signatures                                                               */
 
+/*
+ * Has @p rr every field of its type? A record read from the wire may carry
+ * fewer (an RDLENGTH of 0 parses), and ldns's accessors assume them.
+ */
+static bool rr_whole(const ldns_rr *rr)
+{
+	switch (ldns_rr_get_type(rr)) {
+	case LDNS_RR_TYPE_DS:
+	case LDNS_RR_TYPE_DNSKEY:
+		return ldns_rr_rd_count(rr) == 4;
+	case LDNS_RR_TYPE_RRSIG:
+		return ldns_rr_rd_count(rr) == 9;
+	case LDNS_RR_TYPE_NSEC:
+		/* the type bitmap may be empty, and absent then */
+		return ldns_rr_rd_count(rr) >= 1;
+	case LDNS_RR_TYPE_NSEC3:
+		return ldns_rr_rd_count(rr) >= 5;
+	default:
+		return true;
+	}
+}
+
 /* The RRSIGs of @p sigs that cover @p type at @p owner (new list, may be empty). */
 static ldns_rr_list *sigs_for(const ldns_rr_list *sigs, const ldns_rdf *owner, ldns_rr_type type)
 {
@@ -363,7 +385,7 @@ static ldns_rr_list *sigs_for(const ldns_rr_list *sigs, const ldns_rdf *owner, l
 
 	for (size_t i = 0; out && i < ldns_rr_list_rr_count(sigs); i++) {
 		ldns_rr *s = ldns_rr_list_rr(sigs, i);
-		ldns_rdf *tc = ldns_rr_rrsig_typecovered(s);
+		ldns_rdf *tc = rr_whole(s) ? ldns_rr_rrsig_typecovered(s) : NULL;
 
 		if (!tc || ldns_rdf2rr_type(tc) != type ||
 		    ldns_dname_compare(ldns_rr_owner(s), owner) != 0)
@@ -848,6 +870,8 @@ static void split_denial(const ldns_rr_list *sec, ldns_rr_list **nsecs, ldns_rr_
 		ldns_rr *rr = ldns_rr_list_rr(sec, i);
 		ldns_rr_type t = ldns_rr_get_type(rr);
 
+		if (!rr_whole(rr))
+			continue;
 		if ((t == LDNS_RR_TYPE_NSEC || t == LDNS_RR_TYPE_NSEC3) &&
 		    ldns_rr_list_rr_count(*nsecs) < MAX_DENIAL)
 			ldns_rr_list_push_rr(*nsecs, ldns_rr_clone(rr));
@@ -1052,6 +1076,8 @@ static void on_dnskey(struct vzone *z, const ldns_pkt *pkt)
 		ldns_rr *rr = ldns_rr_list_rr(ans, i);
 
 		if (ldns_dname_compare(ldns_rr_owner(rr), z->name) != 0)
+			continue;
+		if (!rr_whole(rr))
 			continue;
 		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_DNSKEY &&
 		    ldns_rr_list_rr_count(keys) < MAX_KEYS)
@@ -1263,7 +1289,7 @@ static void on_ds(struct vzone *z, const ldns_pkt *pkt)
 	for (size_t i = 0; i < ldns_rr_list_rr_count(ans); i++) {
 		ldns_rr *rr = ldns_rr_list_rr(ans, i);
 
-		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_DS &&
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_DS && rr_whole(rr) &&
 		    ldns_dname_compare(ldns_rr_owner(rr), z->name) == 0)
 			ldns_rr_list_push_rr(z->ds, ldns_rr_clone(rr));
 	}
@@ -1941,7 +1967,14 @@ int mxc_validator_new(struct mxc_resolver *r, const struct mxc_validator_opts *o
 	lru_init(&v->slru);
 	lru_init(&v->checks);
 	if (o->anchors) {
-		v->anchors = ldns_rr_list_clone(o->anchors);
+		v->anchors = ldns_rr_list_new();
+		for (size_t i = 0; v->anchors && i < ldns_rr_list_rr_count(o->anchors); i++) {
+			const ldns_rr *a = ldns_rr_list_rr(o->anchors, i);
+
+			if ((ldns_rr_get_type(a) == LDNS_RR_TYPE_DS ||
+			     ldns_rr_get_type(a) == LDNS_RR_TYPE_DNSKEY) && rr_whole(a))
+				ldns_rr_list_push_rr(v->anchors, ldns_rr_clone(a));
+		}
 		if (!v->anchors || !ldns_rr_list_rr_count(v->anchors)) {
 			snprintf(err, errlen, "no trust anchors given");
 			rc = v->anchors ? MXC_EPARSE : MXC_ENOMEM;

@@ -97,6 +97,7 @@ static void test_seeds_against_truth(void **state)
 			   reason) != 0) {
 			fprintf(stderr, "%s: want %s %s, got %s %s\n", e->d_name, verdict, reason,
 				mxc_dnssec_name(r.status), mxc_dnssec_reason_name(r.reason));
+			closedir(d);
 			fail();
 		}
 		checked++;
