@@ -10,7 +10,8 @@ PACKAGES=(
 	libuv1-dev libldns-dev liblmdb-dev libidn2-dev libssl-dev libcmocka-dev
 	libcurl4-openssl-dev libzstd-dev libpsl-dev publicsuffix
 	# test world and tools
-	nsd unbound ldnsutils bind9-dnsutils dnsperf python3 lmdb-utils time iproute2 procps valgrind
+	nsd unbound ldnsutils bind9-dnsutils dnsperf python3 python3-yaml lmdb-utils time iproute2
+	procps valgrind
 	postfix nginx-light curl openssl nodejs
 	# the report test renders the HTML page headless
 	chromium

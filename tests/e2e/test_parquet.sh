@@ -30,26 +30,9 @@ TESTS_BIN=$(cd "$MXC_TEST_TMP/../.." && pwd)
 UNIT=$TESTS_BIN/test_parquet
 READERS=$TESTS_BIN/parquet-readers
 [[ -x $UNIT ]] || fail "no unit test binary at $UNIT"
-command -v node >/dev/null || fail "node is not installed (scripts/install-deps.sh)"
-command -v npm >/dev/null || fail "npm is not installed (scripts/install-deps.sh)"
 
 # --- the readers -------------------------------------------------------------
-mkdir -p "$READERS"
-if ! cmp -s "$SRC/package-lock.json" "$READERS/package-lock.json" ||
-	[[ ! -d $READERS/node_modules/hyparquet ]] ||
-	[[ ! -d $READERS/node_modules/@duckdb/node-api ]]; then
-	note "installing the Parquet readers into $READERS"
-	rm -rf "$READERS/node_modules"
-	cp "$SRC/package.json" "$SRC/package-lock.json" "$READERS/"
-	npm ci --prefix "$READERS" --no-audit --no-fund --loglevel=error \
-		>"$TMP/npm.log" 2>&1 || {
-		cat "$TMP/npm.log" >&2
-		rm -f "$READERS/package-lock.json" # so that the next run tries again
-		fail "npm ci of tests/parquet failed"
-	}
-fi
-# read.mjs must sit beside node_modules for its imports to resolve.
-cp "$SRC/read.mjs" "$READERS/read.mjs"
+"$SRC/install.sh" "$READERS" || fail "the Parquet readers could not be installed"
 
 # read FORMAT READER FILE: the file as the reader sees it, on stdout.
 read_pq() {

@@ -41,7 +41,7 @@
 # source.
 #
 # Ports: MXC_WORLD_PORT_BASE=B puts Unbound on B and NSD on B+1. Without it
-# the first free pair among 53530, 53540, ... is used, so that several build
+# the first free pair among 25530, 25540, ... is used, so that several build
 # trees on one machine can each run a world. Unbound also listens on port 53
 # of a free 127.0.53.N (RESOLV_ADDR in DIR/env) for tools that only know
 # resolv.conf; that needs the right to bind port 53, and without it
@@ -688,13 +688,16 @@ pick_ports() {
 		echo "$base"
 		return
 	fi
-	for ((base = 53530; base < 53730; base += 10)); do
+	# Below the ephemeral range (32768-60999 on Linux): a port there may be
+	# taken at any moment by some process's outgoing socket, our own
+	# resolver's random source ports included.
+	for ((base = 25530; base < 25730; base += 10)); do
 		if ! port_busy "$base" && ! port_busy $((base + 1)); then
 			echo "$base"
 			return
 		fi
 	done
-	die "no free port pair in 53530..53729; set MXC_WORLD_PORT_BASE"
+	die "no free port pair in 25530..25729; set MXC_WORLD_PORT_BASE"
 }
 
 # A 127.0.53.N whose port 53 is free, for Unbound's resolv.conf address,
