@@ -6,6 +6,9 @@
 #                  2048-bit keys), ed25519, or all (one run each)
 #     --reps R     repetitions of every measurement (default 3); min and
 #                  median are printed
+#     --breakdown  also time each layer of a verification once
+#                  (mxc_verify_speed --breakdown: validator, ldns, EVP with
+#                  kept keys, bare EVP, key conversion), in microseconds
 #
 # The population of gen_population.py (cached in bench/out/N/) is signed
 # with ldns-signzone (a KSK and a ZSK of the algorithm, NSEC3 without
@@ -20,8 +23,10 @@
 #      algorithm and key size; ratio = validator / openssl (target >= 0.8);
 #   b. `mxcensus scan --probes none` of the population with validation
 #      (--trust-anchor: the DS of bench.'s KSK) and with --no-validate, same
-#      store settings, fresh store each time; domains/s and CPU seconds;
-#      ratio = validating / not validating (target >= 0.7);
+#      store settings, fresh store each time; domains/s, CPU seconds and
+#      timed-out questions; ratio = validating / not validating domains/s
+#      (target >= 0.7), and the same for CPU seconds per domain (less
+#      sensitive to a neighbour's load than wall time);
 #   c. from the validating scan's summary: answers judged, signature
 #      verifications, RRset verifications saved by the cache, against the
 #      number of distinct signed RRsets the scan could need
@@ -212,7 +217,7 @@ validator_verify() {
 	awk '{ for (i = 1; i < NF; i++) if ($i == "checks_per_cpu_s") print $(i + 1) }' <<<"$out"
 }
 
-# Prints "domains_per_s wall_s cpu_s rc": one scan of the population.
+# Prints "domains_per_s wall_s cpu_s rc timeouts": one scan of the population.
 scan_once() {
 	local bin=$1 pop=$2 run=$3 tag=$4 rc=0
 	shift 4
@@ -227,9 +232,13 @@ scan_once() {
 			for (i = 1; i <= NF; i++)
 				if ($i == "stored") { done = $(i - 2); break }
 		}
+		file == 2 && /dns: .* questions/ {
+			for (i = 2; i <= NF; i++)
+				if ($i ~ /^timeouts/) to = $(i - 1)
+		}
 		END {
 			if (wall <= 0) wall = 1e-9
-			printf "%.0f %.2f %.2f %d\n", done / wall, wall, cpu, rc
+			printf "%.0f %.2f %.2f %d %d\n", done / wall, wall, cpu, rc, to
 		}
 	' "$run/time-$tag.out" "$run/scan-$tag.err"
 	rm -rf "$run/db-$tag"
@@ -262,7 +271,7 @@ dnssec_summary() {
 
 bench_alg() {
 	local n=$1 alg=$2 reps=$3 pop sdir zone run bin vs name bits ossl rounds
-	local r v o dv dn cv cn rv rn out ok=1
+	local r v o dv dn cv cn rv rn tv tn out nsig ok=1
 	read -r name bits ossl < <(alg_info "$alg")
 	bin=$(find_mxcensus)
 	vs=$(find_verify_speed "$bin")
@@ -273,28 +282,36 @@ bench_alg() {
 	rm -rf "$run"
 	mkdir -p "$run"
 	# Roughly 50,000 verifications: long enough to swamp the start.
-	rounds=${VERIFY_ROUNDS:-$(awk -v s="$(grep -c ' RRSIG ' "$zone")" \
+	nsig=$(awk '$4 == "RRSIG" { n++ } END { print n + 0 }' "$zone")
+	rounds=${VERIFY_ROUNDS:-$(awk -v s="$nsig" \
 		'BEGIN { r = int(50000 / s + 0.999); print (r < 1 ? 1 : r) }')}
 	start_nsd "$zone" "$run"
-	echo "== $name ($alg), population $n domains, $(grep -c ' RRSIG ' "$zone") signatures in the zone"
+	echo "== $name ($alg), population $n domains, $nsig signatures in the zone"
 	echo "   nsd server-count $NSD_SERVERS on 127.0.0.1:$PORT; scan args: ${SCAN_EXTRA[*]:-(none)}"
 	: >"$run/a" && : >"$run/b"
 	for ((r = 1; r <= reps; r++)); do
 		v=$(validator_verify "$vs" "$zone" "$rounds")
 		o=$(openssl_verify "$ossl") || die "openssl speed $ossl failed"
 		echo "$v $o $(ratio "$v" "$o")" >>"$run/a"
-		read -r dv _ cv rv < <(scan_once "$bin" "$pop" "$run" val \
+		read -r dv _ cv rv tv < <(scan_once "$bin" "$pop" "$run" val \
 			--trust-anchor "$sdir/anchor.ds")
 		((rv == 0)) || die "validating scan exit status $rv; see $run/scan-val.err"
 		cp "$run/scan-val.err" "$run/scan-val-$r.err"
-		read -r dn _ cn rn < <(scan_once "$bin" "$pop" "$run" noval --no-validate)
+		read -r dn _ cn rn tn < <(scan_once "$bin" "$pop" "$run" noval --no-validate)
 		((rn == 0)) || die "scan --no-validate exit status $rn; see $run/scan-noval.err"
-		echo "$dv $dn $(ratio "$dv" "$dn") $cv $cn" >>"$run/b"
-		printf '   rep %d: validator %s/s, openssl %s/s (%s); scan %s vs %s domains/s (%s), CPU %s s vs %s s\n' \
-			"$r" "$v" "$o" "$(ratio "$v" "$o")" "$dv" "$dn" "$(ratio "$dv" "$dn")" "$cv" "$cn"
+		echo "$dv $dn $(ratio "$dv" "$dn") $cv $cn $(ratio "$cn" "$cv")" >>"$run/b"
+		printf '   rep %d: validator %s/s, openssl %s/s (%s); scan %s vs %s domains/s (%s),' \
+			"$r" "$v" "$o" "$(ratio "$v" "$o")" "$dv" "$dn" "$(ratio "$dv" "$dn")"
+		printf ' CPU %s s vs %s s (%s), timeouts %s vs %s\n' "$cv" "$cn" "$(ratio "$cn" "$cv")" \
+			"$tv" "$tn"
 	done
 	stop_nsd
 
+	if ((BREAKDOWN)); then
+		out=$("$vs" --breakdown "$zone" "$(((rounds + 4) / 5))") ||
+			die "mxc_verify_speed --breakdown failed: $out"
+		echo "   breakdown (µs of CPU per verification): $(sed -n 's/^breakdown_us //p' <<<"$out")"
+	fi
 	echo "   (a) signature verifications/s       min / median / max"
 	printf '       validator (mxc_verify_speed)    %s\n' "$(cut -d' ' -f1 "$run/a" | stats | sed 's/ / \/ /g')"
 	printf '       openssl speed %-17s %s\n' "$ossl" "$(cut -d' ' -f2 "$run/a" | stats | sed 's/ / \/ /g')"
@@ -311,6 +328,9 @@ bench_alg() {
 	printf '       ratio                           %s  (min %s; target >= 0.7: %s)\n' \
 		"$out" "$(cut -d' ' -f3 "$run/b" | stats | cut -d' ' -f1)" \
 		"$(awk -v x="$out" 'BEGIN { print (x >= 0.7 ? "met" : "NOT met") }')"
+	printf '       CPU ratio (without / with)      %s  (min / median / max: %s)\n' \
+		"$(cut -d' ' -f6 "$run/b" | stats | cut -d' ' -f2)" \
+		"$(cut -d' ' -f6 "$run/b" | stats | sed 's/ / \/ /g')"
 
 	# (c) the last validating scan against the RRsets it could need.
 	local judged sigv cached walks qs cnt distinct again
@@ -336,8 +356,13 @@ bench_alg() {
 n=100000
 algs=(ecdsa)
 reps=3
+BREAKDOWN=0
 while (($#)); do
 	case $1 in
+	--breakdown)
+		BREAKDOWN=1
+		shift
+		;;
 	--alg)
 		[[ $# -ge 2 ]] || die "--alg needs a value"
 		if [[ $2 == all ]]; then algs=(ecdsa rsa ed25519); else
@@ -357,7 +382,7 @@ while (($#)); do
 		;;
 	*)
 		[[ $1 =~ ^[0-9]+$ ]] && (($1 >= 1 && $1 <= 1000000)) ||
-			die "usage: run_dnssec.sh [--alg ecdsa|rsa|ed25519|all] [--reps R] [N (1..1000000)]"
+			die "usage: run_dnssec.sh [--alg ecdsa|rsa|ed25519|all] [--reps R] [--breakdown] [N (1..1000000)]"
 		n=$1
 		shift
 		;;
