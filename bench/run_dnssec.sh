@@ -45,7 +45,7 @@
 #   MXC_BENCH_SCAN_ARGS   extra arguments for both scans (default
 #                         "--qps 0": unpaced, or both would run at the pace)
 #   VERIFY_ROUNDS         mxc_verify_speed rounds over the zone (default:
-#                         enough for about 50,000 verifications)
+#                         enough for about 50,000 verifications, at least 1)
 #   OPENSSL_SECONDS       openssl speed -seconds (default 3)
 # NSD is stopped by its PID when the script exits, however it exits.
 set -euo pipefail
@@ -281,7 +281,8 @@ bench_alg() {
 	run=$OUT/dnssec-run-$n-$alg
 	rm -rf "$run"
 	mkdir -p "$run"
-	# Roughly 50,000 verifications: long enough to swamp the start.
+	# About 50,000 verifications (at least one pass): long enough to
+	# swamp the start.
 	nsig=$(awk '$4 == "RRSIG" { n++ } END { print n + 0 }' "$zone")
 	rounds=${VERIFY_ROUNDS:-$(awk -v s="$nsig" \
 		'BEGIN { r = int(50000 / s + 0.999); print (r < 1 ? 1 : r) }')}
@@ -382,7 +383,8 @@ while (($#)); do
 		;;
 	*)
 		[[ $1 =~ ^[0-9]+$ ]] && (($1 >= 1 && $1 <= 1000000)) ||
-			die "usage: run_dnssec.sh [--alg ecdsa|rsa|ed25519|all] [--reps R] [--breakdown] [N (1..1000000)]"
+			die "usage: run_dnssec.sh [--alg ecdsa|rsa|ed25519|all] [--reps R]" \
+				"[--breakdown] [N (1..1000000)]"
 		n=$1
 		shift
 		;;
