@@ -99,7 +99,8 @@ struct mxc_validator_stats {
 	uint64_t checks;        /**< answers judged */
 	uint64_t sig_verify;    /**< signature verifications (crypto) */
 	uint64_t rrset_cached;  /**< RRset verifications saved by the cache */
-	uint64_t rrset_reverified; /**< RRsets verified again while cached (should be 0) */
+	uint64_t rrset_evicted_live; /**< remembered RRsets pushed out before their TTL ended:
+				      * the most that can be verified twice (should be 0) */
 	uint64_t zone_evals;    /**< zone key evaluations started (DS/DNSKEY walks) */
 	uint64_t zone_hits;     /**< zone verdicts served from the cache */
 	uint64_t zone_joined;   /**< joined an evaluation in flight */

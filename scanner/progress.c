@@ -190,10 +190,13 @@ void mxc__progress_summary(struct mxc_scan *s, uint64_t elapsed_ms)
 		const struct mxc_validator_stats *vs = &s->last_vstats;
 
 		mxc_log_info("dnssec: %llu answers judged, %llu signature verifications, "
-			     "%llu RRset verifications saved by the cache, %llu zone walks "
+			     "%llu RRset verifications saved by the cache, %llu remembered RRsets "
+			     "pushed out before their TTL, %llu zone walks "
 			     "(%llu answered from memory, %llu joined), %llu DS/DNSKEY questions",
 			     (unsigned long long)vs->checks, (unsigned long long)vs->sig_verify,
-			     (unsigned long long)vs->rrset_cached, (unsigned long long)vs->zone_evals,
+			     (unsigned long long)vs->rrset_cached,
+			     (unsigned long long)vs->rrset_evicted_live,
+			     (unsigned long long)vs->zone_evals,
 			     (unsigned long long)vs->zone_hits, (unsigned long long)vs->zone_joined,
 			     (unsigned long long)vs->queries);
 	}

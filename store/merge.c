@@ -485,7 +485,7 @@ static int check_out_dir(struct merge *m)
 	const char *out = m->o->out;
 	char path[4096];
 	struct stat st;
-	bool empty;
+	bool empty = false;
 	int r, n;
 
 	if (stat(out, &st) != 0) {
