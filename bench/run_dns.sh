@@ -48,52 +48,18 @@ DP_THREADS=${DNSPERF_THREADS:-2}
 DP_MAX_QPS=${DNSPERF_MAX_QPS:-}
 read -r -a SCAN_EXTRA <<<"${MXC_BENCH_SCAN_ARGS:-}"
 
-nsd_pid=
 die() {
 	echo "run_dns.sh: $*" >&2
 	exit 1
 }
+# shellcheck source=bench/lib.sh
+source "$HERE/lib.sh"
 
-stop_nsd() {
-	local i
-	[[ -n $nsd_pid ]] || return 0
-	kill -TERM "$nsd_pid" 2>/dev/null || true
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$nsd_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$nsd_pid" 2>/dev/null || true
-	wait "$nsd_pid" 2>/dev/null || true
-	nsd_pid=
-}
 trap stop_nsd EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-find_mxcensus() {
-	local d
-	if [[ -n ${MXCENSUS:-} ]]; then
-		[[ -x $MXCENSUS ]] || die "MXCENSUS=$MXCENSUS is not executable"
-		echo "$MXCENSUS"
-		return
-	fi
-	for d in "$SRC/build-release" "$SRC/../build-release"; do
-		if [[ -x $d/scanner/mxcensus ]]; then
-			echo "$d/scanner/mxcensus"
-			return
-		fi
-	done
-}
 
-# Population N, generated once and kept while the generator is unchanged.
-population() {
-	local n=$1 dir=$OUT/$1
-	if [[ ! -s $dir/meta.json || $HERE/gen_population.py -nt $dir/meta.json ]]; then
-		echo "generating a population of $n domains in $dir ..." >&2
-		python3 "$HERE/gen_population.py" "$n" "$dir" >/dev/null
-	fi
-	echo "$dir"
-}
 
 meta() {
 	python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' \

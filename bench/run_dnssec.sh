@@ -58,43 +58,17 @@ NSD_SERVERS=${MXC_BENCH_NSD_SERVERS:-2}
 OSSL_SECONDS=${OPENSSL_SECONDS:-3}
 read -r -a SCAN_EXTRA <<<"${MXC_BENCH_SCAN_ARGS---qps 0}"
 
-nsd_pid=
 die() {
 	echo "run_dnssec.sh: $*" >&2
 	exit 1
 }
+# shellcheck source=bench/lib.sh
+source "$HERE/lib.sh"
 
-stop_nsd() {
-	local i
-	[[ -n $nsd_pid ]] || return 0
-	kill -TERM "$nsd_pid" 2>/dev/null || true
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$nsd_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$nsd_pid" 2>/dev/null || true
-	wait "$nsd_pid" 2>/dev/null || true
-	nsd_pid=
-}
 trap stop_nsd EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-find_mxcensus() {
-	local d
-	if [[ -n ${MXCENSUS:-} ]]; then
-		[[ -x $MXCENSUS ]] || die "MXCENSUS=$MXCENSUS is not executable"
-		echo "$MXCENSUS"
-		return
-	fi
-	for d in "$SRC/build-release" "$SRC/../build-release"; do
-		if [[ -x $d/scanner/mxcensus ]]; then
-			echo "$d/scanner/mxcensus"
-			return
-		fi
-	done
-	die "no mxcensus: build it (Release) or set MXCENSUS"
-}
 
 find_verify_speed() {
 	local bin=$1 v
@@ -108,14 +82,6 @@ find_verify_speed() {
 	echo "$v"
 }
 
-population() {
-	local n=$1 dir=$OUT/$1
-	if [[ ! -s $dir/meta.json || $HERE/gen_population.py -nt $dir/meta.json ]]; then
-		echo "generating a population of $n domains in $dir ..." >&2
-		python3 "$HERE/gen_population.py" "$n" "$dir" >/dev/null
-	fi
-	echo "$dir"
-}
 
 # alg_info ALG: "DNSSEC-name keygen-bits openssl-speed-name"
 alg_info() {
@@ -273,7 +239,7 @@ bench_alg() {
 	local n=$1 alg=$2 reps=$3 pop sdir zone run bin vs name bits ossl rounds
 	local r v o dv dn cv cn rv rn tv tn out nsig ok=1
 	read -r name bits ossl < <(alg_info "$alg")
-	bin=$(find_mxcensus)
+	bin=$(find_mxcensus) || die "no mxcensus: build it (Release) or set MXCENSUS"
 	vs=$(find_verify_speed "$bin")
 	pop=$(population "$n")
 	sdir=$(sign "$pop" "$alg")
