@@ -77,6 +77,34 @@ static void test_rfc3339_and_hash(void **state)
 	assert_true(mxc_hash64("foobar", 6) == 0x85944171f73967e8ULL);
 }
 
+static void test_utf8_seq(void **state)
+{
+	static const struct {
+		const char *bytes;
+		size_t avail;
+		size_t want;
+	} t[] = {
+		{ "a", 1, 0 },                     /* ASCII is not a sequence */
+		{ "\xc3\xa9", 2, 2 },             /* U+00E9 */
+		{ "\xc3\xa9", 1, 0 },             /* cut short */
+		{ "\xc0\xaf", 2, 0 },             /* overlong '/' */
+		{ "\xe0\x80\xaf", 3, 0 },         /* overlong, 3 bytes */
+		{ "\xe2\x82\xac", 3, 3 },         /* U+20AC */
+		{ "\xed\xa0\x80", 3, 0 },         /* a surrogate */
+		{ "\xf0\x9f\x98\x80", 4, 4 },     /* U+1F600 */
+		{ "\xf0\x8f\xbf\xbf", 4, 0 },     /* overlong, 4 bytes */
+		{ "\xf4\x90\x80\x80", 4, 0 },     /* above U+10FFFF */
+		{ "\xf5\x80\x80\x80", 4, 0 },     /* no such lead byte */
+		{ "\xe2\x82", SIZE_MAX, 0 },       /* the NUL ends it */
+		{ "\xe2\x82\xac", SIZE_MAX, 3 },  /* NUL-terminated use */
+		{ "\xc3\xa9", 0, 0 },             /* nothing left */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		assert_int_equal(mxc_utf8_seq((const uint8_t *)t[i].bytes, t[i].avail), t[i].want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -84,6 +112,7 @@ int main(void)
 		cmocka_unit_test(test_parse_u64),
 		cmocka_unit_test(test_buf),
 		cmocka_unit_test(test_rfc3339_and_hash),
+		cmocka_unit_test(test_utf8_seq),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
