@@ -2252,25 +2252,18 @@ static int anchor_add_names(struct mxc_validator *v, char *err, size_t errlen)
 	return 0;
 }
 
-int mxc_trust_anchor_load(const char *path, ldns_rr_list **out, char *err, size_t errlen)
+int mxc_trust_anchor_read(FILE *f, const char *path, ldns_rr_list **out, char *err,
+			   size_t errlen)
 {
-	FILE *f = fopen(path, "r");
 	ldns_rr_list *l;
 	ldns_rdf *origin = NULL, *prev = NULL;
 	uint32_t ttl = 3600;
 	int line = 0, r = 0;
 
 	*out = NULL;
-	if (!f) {
-		r = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return r;
-	}
 	l = ldns_rr_list_new();
-	if (!l) {
-		fclose(f);
+	if (!l)
 		return MXC_ENOMEM;
-	}
 	while (!feof(f)) {
 		ldns_rr *rr = NULL;
 		ldns_status st = ldns_rr_new_frm_fp_l(&rr, f, &ttl, &origin, &prev, &line);
@@ -2283,17 +2276,17 @@ int mxc_trust_anchor_load(const char *path, ldns_rr_list **out, char *err, size_
 			r = MXC_EPARSE;
 			break;
 		}
-		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_DS &&
-		    ldns_rr_get_type(rr) != LDNS_RR_TYPE_DNSKEY) {
-			snprintf(err, errlen, "%s:%d: a trust anchor must be a DS or DNSKEY record",
-				 path, line);
+		if ((ldns_rr_get_type(rr) != LDNS_RR_TYPE_DS &&
+		     ldns_rr_get_type(rr) != LDNS_RR_TYPE_DNSKEY) || !rr_whole(rr)) {
+			snprintf(err, errlen,
+				 "%s:%d: a trust anchor must be a whole DS or DNSKEY record", path,
+				 line);
 			ldns_rr_free(rr);
 			r = MXC_EPARSE;
 			break;
 		}
 		ldns_rr_list_push_rr(l, rr);
 	}
-	fclose(f);
 	ldns_rdf_deep_free(origin);
 	ldns_rdf_deep_free(prev);
 	if (!r && !ldns_rr_list_rr_count(l)) {
@@ -2306,6 +2299,22 @@ int mxc_trust_anchor_load(const char *path, ldns_rr_list **out, char *err, size_
 	}
 	*out = l;
 	return 0;
+}
+
+int mxc_trust_anchor_load(const char *path, ldns_rr_list **out, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	int r;
+
+	*out = NULL;
+	if (!f) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return r;
+	}
+	r = mxc_trust_anchor_read(f, path, out, err, errlen);
+	fclose(f);
+	return r;
 }
 
 static int resolver_query(void *ctx, const char *name, uint16_t type, unsigned flags,

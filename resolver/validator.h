@@ -17,6 +17,7 @@
 #define MXC_RESOLVER_VALIDATOR_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include <ldns/ldns.h>
@@ -148,5 +149,12 @@ void mxc_validator_free(struct mxc_validator *v);
  * @return 0, MXC_EPARSE, -errno
  */
 int mxc_trust_anchor_load(const char *path, ldns_rr_list **out, char *err, size_t errlen);
+
+/**
+ * The same from an open stream; @p name is used in messages.
+ * @return 0, MXC_EPARSE, MXC_ENOMEM
+ */
+int mxc_trust_anchor_read(FILE *f, const char *name, ldns_rr_list **out, char *err,
+			  size_t errlen);
 
 #endif
