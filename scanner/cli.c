@@ -45,7 +45,7 @@ static const char usage_main[] =
 	"Measure how well the inbound mail of many domains is protected in transit.\n"
 	"\n"
 	"commands:\n"
-	"  scan      scan domains and store what was found (DNS stage)\n"
+	"  scan      scan domains: DNS, DNSSEC and (opt-in) SMTP and MTA-STS probes\n"
 	"  export    write the stored results as CSV, JSON Lines or Parquet\n"
 	"  report    adoption per TLD and per mail provider (text, md, json, html)\n"
 	"  compare   compare two runs: adoption deltas and changed verdicts\n"
