@@ -39,9 +39,7 @@
 #include <time.h>
 
 #include <ldns/ldns.h>
-#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/param_build.h>
 #include <openssl/rsa.h>
 
 #include "common/alloc.h"
@@ -158,50 +156,8 @@ static int by_set(const void *pa, const void *pb)
 	return sa - sb;
 }
 
-/*
- * An RSA DNSKEY (RFC 3110: exponent length, exponent, modulus) as an
- * OpenSSL key, built through the provider interface; NULL when malformed.
- */
-static EVP_PKEY *rsa_pkey(const uint8_t *k, size_t len)
-{
-	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-	OSSL_PARAM *params = NULL;
-	EVP_PKEY_CTX *ctx = NULL;
-	EVP_PKEY *pkey = NULL;
-	BIGNUM *n = NULL, *e = NULL;
-	size_t el, off;
-
-	if (!bld || len < 3)
-		goto out;
-	if (k[0]) {
-		el = k[0];
-		off = 1;
-	} else {
-		el = (size_t)k[1] << 8 | k[2];
-		off = 3;
-	}
-	if (off + el >= len)
-		goto out;
-	e = BN_bin2bn(k + off, (int)el, NULL);
-	n = BN_bin2bn(k + off + el, (int)(len - off - el), NULL);
-	if (!e || !n || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
-	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) ||
-	    !(params = OSSL_PARAM_BLD_to_param(bld)) ||
-	    !(ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) ||
-	    EVP_PKEY_fromdata_init(ctx) <= 0 ||
-	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
-		pkey = NULL;
-out:
-	EVP_PKEY_CTX_free(ctx);
-	OSSL_PARAM_free(params);
-	OSSL_PARAM_BLD_free(bld);
-	BN_free(n);
-	BN_free(e);
-	return pkey;
-}
-
 /* A DNSKEY as an OpenSSL key, the way ldns converts it for each signature
- * (RSA by hand: ldns's own RSA conversion is deprecated API). */
+ * (RSA as the validator does: ldns's own RSA conversion is deprecated API). */
 static EVP_PKEY *dnskey_pkey(const ldns_rr *key)
 {
 	ldns_rdf *alg = ldns_rr_dnskey_algorithm(key);
@@ -212,7 +168,7 @@ static EVP_PKEY *dnskey_pkey(const ldns_rr *key)
 	switch (ldns_rdf2native_int8(alg)) {
 	case LDNS_RSASHA256:
 	case LDNS_RSASHA512:
-		return rsa_pkey(ldns_rdf_data(pub), ldns_rdf_size(pub));
+		return mxc_dnskey_pkey(key);
 	case LDNS_ECDSAP256SHA256:
 	case LDNS_ECDSAP384SHA384:
 		return ldns_ecdsa2pkey_raw(ldns_rdf_data(pub), ldns_rdf_size(pub),
@@ -221,21 +177,6 @@ static EVP_PKEY *dnskey_pkey(const ldns_rr *key)
 		return ldns_ed255192pkey_raw(ldns_rdf_data(pub), ldns_rdf_size(pub));
 	default:
 		return NULL;
-	}
-}
-
-static const EVP_MD *alg_md(uint8_t alg)
-{
-	switch (alg) {
-	case LDNS_RSASHA256:
-	case LDNS_ECDSAP256SHA256:
-		return EVP_sha256();
-	case LDNS_RSASHA512:
-		return EVP_sha512();
-	case LDNS_ECDSAP384SHA384:
-		return EVP_sha384();
-	default:
-		return NULL; /* EdDSA hashes inside */
 	}
 }
 
@@ -309,10 +250,10 @@ static EVP_PKEY_CTX *pkey_ctx(EVP_PKEY *pkey, uint8_t alg)
 {
 	EVP_PKEY_CTX *c;
 
-	if (!alg_md(alg))
+	if (!mxc_dnssec_alg_md(alg))
 		return NULL;
 	c = EVP_PKEY_CTX_new(pkey, NULL);
-	if (!c || EVP_PKEY_verify_init(c) <= 0 || EVP_PKEY_CTX_set_signature_md(c, alg_md(alg)) <= 0 ||
+	if (!c || EVP_PKEY_verify_init(c) <= 0 || EVP_PKEY_CTX_set_signature_md(c, mxc_dnssec_alg_md(alg)) <= 0 ||
 	    ((alg == LDNS_RSASHA256 || alg == LDNS_RSASHA512) &&
 	     EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) <= 0)) {
 		EVP_PKEY_CTX_free(c);
@@ -328,9 +269,9 @@ static bool digest_verify(const struct item *it, uint8_t alg)
 	unsigned int mdlen = 0;
 
 	if (!it->pctx)
-		return evp_verify(it->pkey, alg_md(alg), it->data, it->sigbuf);
+		return evp_verify(it->pkey, mxc_dnssec_alg_md(alg), it->data, it->sigbuf);
 	return EVP_Digest(ldns_buffer_begin(it->data), ldns_buffer_position(it->data), md, &mdlen,
-			  alg_md(alg), NULL) == 1 &&
+			  mxc_dnssec_alg_md(alg), NULL) == 1 &&
 	       EVP_PKEY_verify(it->pctx, ldns_buffer_begin(it->sigbuf),
 			       ldns_buffer_position(it->sigbuf), md, mdlen) == 1;
 }
@@ -391,12 +332,12 @@ static bool breakdown(struct bench *b, const struct mxc_validator_opts *o, struc
 			t = thread_cpu();
 			if (!signed_data(tmp, it[i].rrset, it[i].sig) ||
 			    !sig_bytes(it[i].sigbuf, it[i].sig) ||
-			    !evp_verify(it[i].pkey, alg_md(alg), tmp, it[i].sigbuf))
+			    !evp_verify(it[i].pkey, mxc_dnssec_alg_md(alg), tmp, it[i].sigbuf))
 				bad++;
 			us[L_CANON] += thread_cpu() - t;
 
 			t = thread_cpu();
-			if (!evp_verify(it[i].pkey, alg_md(alg), it[i].data, it[i].sigbuf))
+			if (!evp_verify(it[i].pkey, mxc_dnssec_alg_md(alg), it[i].data, it[i].sigbuf))
 				bad++;
 			us[L_EVP] += thread_cpu() - t;
 

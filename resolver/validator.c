@@ -457,8 +457,7 @@ static uint32_t min_ttl(const ldns_rr_list *l, uint32_t ttl)
 	return ttl;
 }
 
-/* The digest an algorithm signs with; NULL for EdDSA (which hashes itself). */
-static const EVP_MD *alg_md(uint8_t alg)
+const EVP_MD *mxc_dnssec_alg_md(uint8_t alg)
 {
 	switch (alg) {
 	case LDNS_RSASHA1:
@@ -569,6 +568,13 @@ static EVP_PKEY *dnskey_pkey(const ldns_rr *key, uint8_t alg)
 	}
 }
 
+EVP_PKEY *mxc_dnskey_pkey(const ldns_rr *key)
+{
+	const ldns_rdf *alg = ldns_rr_dnskey_algorithm(key);
+
+	return alg ? dnskey_pkey(key, ldns_rdf2native_int8(alg)) : NULL;
+}
+
 /* The key cache of @p z, made on first use (tags and algorithms only). */
 static struct vkey *zone_vkeys(struct vzone *z)
 {
@@ -601,7 +607,7 @@ static void zone_vkeys_free(struct vzone *z)
 static const struct vkey *vkey_ready(struct vzone *z, size_t i)
 {
 	struct vkey *k = &z->vkeys[i];
-	const EVP_MD *md = alg_md(k->alg);
+	const EVP_MD *md = mxc_dnssec_alg_md(k->alg);
 
 	if (k->tried)
 		return k;
@@ -714,7 +720,7 @@ static ldns_status sig_crypto(struct mxc_validator *v, struct vzone *z, const ld
 	const ldns_rdf *sr = ldns_rr_rrsig_sig(sig);
 	uint8_t alg = ldns_rdf2native_int8(ldns_rr_rrsig_algorithm(sig));
 	uint16_t tag = ldns_rdf2native_int16(ldns_rr_rrsig_keytag(sig));
-	const EVP_MD *md = alg_md(alg);
+	const EVP_MD *md = mxc_dnssec_alg_md(alg);
 	unsigned char dg[EVP_MAX_MD_SIZE];
 	unsigned int dglen = 0;
 	ldns_status st = LDNS_STATUS_CRYPTO_NO_MATCHING_KEYTAG_DNSKEY;

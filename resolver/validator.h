@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include <ldns/ldns.h>
+#include <openssl/evp.h>
 
 #include "resolver/resolver.h"
 
@@ -141,6 +142,19 @@ void mxc_validator_get_stats(const struct mxc_validator *v, struct mxc_validator
 
 /** Free the validator; checks still in flight are answered INDETERMINATE first. */
 void mxc_validator_free(struct mxc_validator *v);
+
+/**
+ * The digest DNSSEC algorithm @p alg signs with (RSA, ECDSA); NULL for
+ * EdDSA, which hashes inside, and for algorithms not known here.
+ */
+const EVP_MD *mxc_dnssec_alg_md(uint8_t alg);
+
+/**
+ * A DNSKEY record (RSA per RFC 3110, ECDSA per RFC 6605, Ed25519/Ed448 per
+ * RFC 8080) as an OpenSSL public key, built through the provider interface.
+ * @return the key (EVP_PKEY_free it), or NULL when malformed or unsupported
+ */
+EVP_PKEY *mxc_dnskey_pkey(const ldns_rr *key);
 
 /**
  * Read trust anchors (DS or DNSKEY records, presentation format, comments
