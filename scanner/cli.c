@@ -570,6 +570,63 @@ static int cmd_scan(int argc, char **argv)
 	return mxc_scan_run(&o);
 }
 
+/* Opens the store at @p path read-only; says why not. */
+static int store_open_ro(const char *path, struct mxc_store **store)
+{
+	char err[512] = "";
+	int r = mxc_store_open(path, MXC_STORE_RDONLY, 1, store, err, sizeof(err));
+
+	if (r && err[0])
+		mxc_log_error("cannot open the store: %s", err);
+	else if (r)
+		mxc_log_error("cannot open the store %s: %s", path, mxc_strerror(r));
+	return r;
+}
+
+/* Where an export, report or comparison goes: stdout, or FILE.tmp renamed
+ * at the end so that a reader never sees half a file. */
+struct out_file {
+	const char *path;
+	char tmp[4096];
+	FILE *f;
+};
+
+static int out_open(const char *cmd, struct out_file *o, const char *path)
+{
+	o->path = path;
+	o->f = stdout;
+	if (strcmp(path, "-") == 0)
+		return 0;
+	snprintf(o->tmp, sizeof(o->tmp), "%s.tmp", path);
+	o->f = fopen(o->tmp, "w");
+	if (!o->f) {
+		mxc_log_error("%s: %s: cannot create: %s", cmd, o->tmp, strerror(errno));
+		return MXC_EIO;
+	}
+	return 0;
+}
+
+/* Closes @p o after a writer returned @p r; the file appears only when all went well. */
+static int out_close(struct out_file *o, int r)
+{
+	if (o->f == stdout)
+		return fflush(stdout) != 0 && r == 0 ? MXC_EIO : r;
+	if (fclose(o->f) != 0 && r == 0)
+		r = MXC_EIO;
+	if (r == 0 && rename(o->tmp, o->path) != 0) {
+		mxc_log_error("%s: cannot rename to %s: %s", o->tmp, o->path, strerror(errno));
+		r = MXC_EIO;
+	}
+	if (r)
+		unlink(o->tmp);
+	return r;
+}
+
+static const char *out_name(const char *path)
+{
+	return strcmp(path, "-") ? path : "standard output";
+}
+
 static int cmd_export(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -585,9 +642,8 @@ static int cmd_export(int argc, char **argv)
 	enum mxc_export_what what = MXC_EXPORT_DOMAINS;
 	enum mxc_export_format fmt = MXC_EXPORT_CSV;
 	struct mxc_store *store = NULL;
-	char err[512] = "", tmp[4096];
+	struct out_file o;
 	uint64_t rows = 0;
-	FILE *f = stdout;
 	int c, r;
 
 	optind = 0; /* glibc: 0 re-initialises getopt, so the CLI can run twice in one process */
@@ -628,41 +684,21 @@ static int cmd_export(int argc, char **argv)
 	if (fmt == MXC_EXPORT_PARQUET && strcmp(out, "-") == 0 && isatty(STDOUT_FILENO))
 		return usage_error("export", "%s",
 				   "--format parquet writes binary data: give --out FILE or redirect");
-	r = mxc_store_open(db, MXC_STORE_RDONLY, 1, &store, err, sizeof(err));
+	if (store_open_ro(db, &store))
+		return MXC_EXIT_FAILED;
+	r = out_open("export", &o, out);
 	if (r) {
-		mxc_log_error("cannot open the store: %s", err[0] ? err : mxc_strerror(r));
+		mxc_store_close(store);
 		return MXC_EXIT_FAILED;
 	}
-	if (strcmp(out, "-") != 0) {
-		snprintf(tmp, sizeof(tmp), "%s.tmp", out);
-		f = fopen(tmp, "w");
-		if (!f) {
-			mxc_log_error("%s: cannot create: %s", tmp, strerror(errno));
-			mxc_store_close(store);
-			return MXC_EXIT_FAILED;
-		}
-	}
-	r = mxc_export(store, what, fmt, f, &rows);
-	if (f != stdout) {
-		if (fclose(f) != 0 && r == 0)
-			r = MXC_EIO;
-		if (r == 0 && rename(tmp, out) != 0) {
-			mxc_log_error("%s: cannot rename to %s: %s", tmp, out, strerror(errno));
-			r = MXC_EIO;
-		}
-		if (r)
-			unlink(tmp);
-	} else if (fflush(stdout) != 0 && r == 0) {
-		r = MXC_EIO;
-	}
+	r = out_close(&o, mxc_export(store, what, fmt, o.f, &rows));
 	mxc_store_close(store);
 	if (r) {
 		mxc_log_error("export from %s failed: %s", db, mxc_strerror(r));
 		return MXC_EXIT_FAILED;
 	}
 	mxc_log_info("exported %llu %s rows from %s to %s", (unsigned long long)rows,
-		     what == MXC_EXPORT_DOMAINS ? "domain" : "host", db,
-		     f == stdout ? "standard output" : out);
+		     what == MXC_EXPORT_DOMAINS ? "domain" : "host", db, out_name(out));
 	return MXC_EXIT_OK;
 }
 
@@ -676,48 +712,10 @@ enum report_opt {
 	ROPT_PSL,
 };
 
-/* Where a report or comparison goes: stdout, or FILE.tmp renamed at the end
- * so that a reader never sees half a report. */
-struct report_out {
-	const char *path;
-	char tmp[4096];
-	FILE *f;
-};
-
-static int report_out_open(const char *cmd, struct report_out *o, const char *path)
-{
-	o->path = path;
-	o->f = stdout;
-	if (strcmp(path, "-") == 0)
-		return 0;
-	snprintf(o->tmp, sizeof(o->tmp), "%s.tmp", path);
-	o->f = fopen(o->tmp, "w");
-	if (!o->f) {
-		mxc_log_error("%s: %s: cannot create: %s", cmd, o->tmp, strerror(errno));
-		return MXC_EIO;
-	}
-	return 0;
-}
-
-static int report_out_close(struct report_out *o, int r)
-{
-	if (o->f == stdout)
-		return fflush(stdout) != 0 && r == 0 ? MXC_EIO : r;
-	if (fclose(o->f) != 0 && r == 0)
-		r = MXC_EIO;
-	if (r == 0 && rename(o->tmp, o->path) != 0) {
-		mxc_log_error("%s: cannot rename to %s: %s", o->tmp, o->path, strerror(errno));
-		r = MXC_EIO;
-	}
-	if (r)
-		unlink(o->tmp);
-	return r;
-}
-
 /* Terminal bold only on a terminal, and never when NO_COLOR is set. */
-static bool report_color(const struct report_out *o, enum mxc_out_format fmt)
+static bool report_color(FILE *f, enum mxc_out_format fmt)
 {
-	return fmt == MXC_OUT_TEXT && o->f == stdout && isatty(STDOUT_FILENO) &&
+	return fmt == MXC_OUT_TEXT && f == stdout && isatty(STDOUT_FILENO) &&
 	       !getenv("NO_COLOR");
 }
 
@@ -751,6 +749,39 @@ static int report_common_opt(const char *cmd, int c, struct mxc_report_opts *ro,
 	}
 }
 
+/* Writes a report or comparison in @p fmt to @p out through @p write. */
+static int report_emit(const char *cmd, const char *out, enum mxc_out_format fmt,
+		       int (*write)(void *obj, enum mxc_out_format fmt, FILE *f, bool color),
+		       void *obj)
+{
+	struct out_file o;
+	int r = out_open(cmd, &o, out);
+
+	if (r)
+		return r;
+	r = out_close(&o, write(obj, fmt, o.f, report_color(o.f, fmt)));
+	if (r)
+		mxc_log_error("%s: writing %s failed: %s", cmd, out_name(out), mxc_strerror(r));
+	return r;
+}
+
+struct report_job {
+	struct mxc_report *rep;
+	unsigned by;
+};
+
+static int report_job_write(void *obj, enum mxc_out_format fmt, FILE *f, bool color)
+{
+	struct report_job *j = obj;
+
+	return mxc_report_write(j->rep, fmt, j->by, f, color);
+}
+
+static int compare_write(void *obj, enum mxc_out_format fmt, FILE *f, bool color)
+{
+	return mxc_compare_write(obj, fmt, f, color);
+}
+
 static int cmd_report(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -768,10 +799,8 @@ static int cmd_report(int argc, char **argv)
 	struct mxc_report_opts ro = { 0 };
 	enum mxc_out_format fmt = MXC_OUT_TEXT;
 	const char *db = NULL, *out = "-";
-	unsigned by = MXC_REPORT_BY_ALL;
-	struct mxc_report *rep = NULL;
+	struct report_job job = { .by = MXC_REPORT_BY_ALL };
 	struct mxc_store *store = NULL;
-	struct report_out o;
 	char err[512] = "";
 	int c, r;
 
@@ -784,9 +813,9 @@ static int cmd_report(int argc, char **argv)
 			db = optarg;
 		} else if (c == ROPT_BY) {
 			if (strcmp(optarg, "tld") == 0)
-				by = MXC_REPORT_BY_TLD;
+				job.by = MXC_REPORT_BY_TLD;
 			else if (strcmp(optarg, "provider") == 0)
-				by = MXC_REPORT_BY_PROVIDER;
+				job.by = MXC_REPORT_BY_PROVIDER;
 			else
 				return usage_error("report", "--by: '%s' is not tld or provider",
 						   optarg);
@@ -798,29 +827,21 @@ static int cmd_report(int argc, char **argv)
 		return usage_error("report", "unexpected argument '%s'", argv[optind]);
 	if (!db)
 		return usage_error("report", "%s", "--db DIR is required");
-	r = mxc_store_open(db, MXC_STORE_RDONLY, 1, &store, err, sizeof(err));
-	if (r) {
-		mxc_log_error("cannot open the store: %s", err[0] ? err : mxc_strerror(r));
+	if (store_open_ro(db, &store))
 		return MXC_EXIT_FAILED;
-	}
-	r = mxc_report_new(&ro, &rep, err, sizeof(err));
+	r = mxc_report_new(&ro, &job.rep, err, sizeof(err));
 	if (r) {
 		mxc_log_error("report: %s", err[0] ? err : mxc_strerror(r));
 		mxc_store_close(store);
 		return MXC_EXIT_FAILED;
 	}
-	r = mxc_report_scan(rep, store);
+	r = mxc_report_scan(job.rep, store);
 	mxc_store_close(store);
-	if (r) {
+	if (r)
 		mxc_log_error("report: reading %s failed: %s", db, mxc_strerror(r));
-	} else if ((r = report_out_open("report", &o, out)) == 0) {
-		r = mxc_report_write(rep, fmt, by, o.f, report_color(&o, fmt));
-		r = report_out_close(&o, r);
-		if (r)
-			mxc_log_error("report: writing %s failed: %s",
-				      strcmp(out, "-") ? out : "standard output", mxc_strerror(r));
-	}
-	mxc_report_free(rep);
+	else
+		r = report_emit("report", out, fmt, report_job_write, &job);
+	mxc_report_free(job.rep);
 	return r ? MXC_EXIT_FAILED : MXC_EXIT_OK;
 }
 
@@ -841,7 +862,6 @@ static int cmd_compare(int argc, char **argv)
 	const char *out = "-";
 	struct mxc_compare *cmp = NULL;
 	struct mxc_store *store = NULL;
-	struct report_out o;
 	char err[512] = "";
 	int c, r;
 
@@ -857,24 +877,16 @@ static int cmd_compare(int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		return usage_error("compare", "%s", "expected two stores: OLD_DB NEW_DB");
-	r = mxc_store_open(argv[optind + 1], MXC_STORE_RDONLY, 1, &store, err, sizeof(err));
-	if (r) {
-		mxc_log_error("cannot open the store: %s", err[0] ? err : mxc_strerror(r));
+	if (store_open_ro(argv[optind + 1], &store))
 		return MXC_EXIT_FAILED;
-	}
 	r = mxc_compare_new(&ro, &cmp, err, sizeof(err));
 	if (!r)
 		r = mxc_compare_stores(cmp, argv[optind], store, err, sizeof(err));
 	mxc_store_close(store);
-	if (r) {
+	if (r)
 		mxc_log_error("compare: %s", err[0] ? err : mxc_strerror(r));
-	} else if ((r = report_out_open("compare", &o, out)) == 0) {
-		r = mxc_compare_write(cmp, fmt, o.f, report_color(&o, fmt));
-		r = report_out_close(&o, r);
-		if (r)
-			mxc_log_error("compare: writing %s failed: %s",
-				      strcmp(out, "-") ? out : "standard output", mxc_strerror(r));
-	}
+	else
+		r = report_emit("compare", out, fmt, compare_write, cmp);
 	mxc_compare_free(cmp);
 	return r ? MXC_EXIT_FAILED : MXC_EXIT_OK;
 }
