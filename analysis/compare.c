@@ -163,17 +163,7 @@ enum mxc_compare_dir mxc_compare_direction(unsigned metric, unsigned old_slot,
 
 static int column_index(const char *name, size_t *out)
 {
-	const struct mxc_export_col *cols;
-	size_t n;
-
-	cols = mxc_export_columns(MXC_EXPORT_DOMAINS, &n);
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(cols[i].name, name) == 0) {
-			*out = i;
-			return 0;
-		}
-	}
-	return MXC_ENOTFOUND;
+	return mxc_export_column_index(MXC_EXPORT_DOMAINS, name, out);
 }
 
 int mxc_compare_new(const struct mxc_report_opts *o, struct mxc_compare **out, char *errmsg,
@@ -671,10 +661,7 @@ static int delta_table(struct mxc_compare *c, unsigned by, FILE *f, enum mxc_out
 	for (size_t i = 0; !e && i < n; i++)
 		e = delta_row(t, names[i], counts_of(c->old, by, names[i]),
 			      counts_of(c->neu, by, names[i]));
-	if (!e)
-		e = mxc_table_write(t, f, fmt, color);
-	mxc_table_free(t);
-	return e;
+	return mxc_table_finish(t, e, f, fmt, color);
 }
 
 static int transition_table(struct mxc_compare *c, FILE *f, enum mxc_out_format fmt, bool color)

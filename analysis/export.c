@@ -659,6 +659,20 @@ const struct mxc_export_col *mxc_export_columns(enum mxc_export_what what, size_
 	return what == MXC_EXPORT_DOMAINS ? dom_cols : host_cols;
 }
 
+int mxc_export_column_index(enum mxc_export_what what, const char *name, size_t *out)
+{
+	size_t n;
+	const struct mxc_export_col *cols = mxc_export_columns(what, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(cols[i].name, name) == 0) {
+			*out = i;
+			return 0;
+		}
+	}
+	return MXC_ENOTFOUND;
+}
+
 /* Walks the store, building each row and handing it to ex->sink. */
 static int walk(struct mxc_store *s, enum mxc_export_what what, struct exporter *ex)
 {

@@ -37,6 +37,13 @@ struct mxc_export_col {
 const struct mxc_export_col *mxc_export_columns(enum mxc_export_what what, size_t *n);
 
 /**
+ * The position of the column called @p name among those of @p what.
+ * @param out set to the index into mxc_export_columns(what)
+ * @return 0, or MXC_ENOTFOUND
+ */
+int mxc_export_column_index(enum mxc_export_what what, const char *name, size_t *out);
+
+/**
  * Receives one row: val[i] is the value of column i (NULL when empty). The
  * strings live until the callback returns.
  * @return 0 to go on, or an error that stops the walk and is returned

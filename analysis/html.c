@@ -37,86 +37,94 @@ int mxc_out_format_parse(const char *s, enum mxc_out_format *out)
 	return MXC_EINVAL;
 }
 
-void mxc_json_str(FILE *f, const char *s)
+/*
+ * The walk both escapers share: a valid UTF-8 sequence passes through
+ * whole; every other byte goes through @p esc, which returns what to write
+ * instead of it, or NULL to write the byte itself.
+ */
+static void put_escaped(FILE *f, const char *s, const char *(*esc)(uint8_t c, char *buf, size_t len))
 {
 	const uint8_t *p = (const uint8_t *)(s ? s : "");
+	char buf[8];
 
-	fputc('"', f);
 	while (*p) {
+		const char *rep;
 		size_t n;
 
-		switch (*p) {
-		case '"':
-			fputs("\\\"", f);
-			break;
-		case '\\':
-			fputs("\\\\", f);
-			break;
-		case '\n':
-			fputs("\\n", f);
-			break;
-		case '\r':
-			fputs("\\r", f);
-			break;
-		case '\t':
-			fputs("\\t", f);
-			break;
-		default:
-			if (*p < 0x20 || *p == 0x7f) {
-				fprintf(f, "\\u%04x", *p);
-			} else if (*p < 0x80) {
-				fputc(*p, f);
-			} else if ((n = mxc_utf8_seq(p, SIZE_MAX)) > 0) {
-				fwrite(p, 1, n, f);
-				p += n;
-				continue;
-			} else {
-				fprintf(f, "\\u%04x", *p);
-			}
+		if (*p >= 0x80 && (n = mxc_utf8_seq(p, SIZE_MAX)) > 0) {
+			fwrite(p, 1, n, f);
+			p += n;
+			continue;
 		}
+		rep = esc(*p, buf, sizeof(buf));
+		if (rep)
+			fputs(rep, f);
+		else
+			fputc(*p, f);
 		p++;
 	}
+}
+
+/* JSON (RFC 8259 §7): the short escapes, \\u00XX for other controls, DEL
+ * and bytes that are not UTF-8. */
+static const char *json_esc(uint8_t c, char *buf, size_t len)
+{
+	switch (c) {
+	case '"':
+		return "\\\"";
+	case '\\':
+		return "\\\\";
+	case '\n':
+		return "\\n";
+	case '\r':
+		return "\\r";
+	case '\t':
+		return "\\t";
+	default:
+		break;
+	}
+	if (c < 0x20 || c >= 0x7f) {
+		snprintf(buf, len, "\\u%04x", c);
+		return buf;
+	}
+	return NULL;
+}
+
+/* HTML text and attribute values: the five markup characters, and U+FFFD
+ * for controls (but tab), DEL and bytes that are not UTF-8. */
+static const char *html_esc(uint8_t c, char *buf, size_t len)
+{
+	(void)buf;
+	(void)len;
+	switch (c) {
+	case '&':
+		return "&amp;";
+	case '<':
+		return "&lt;";
+	case '>':
+		return "&gt;";
+	case '"':
+		return "&quot;";
+	case '\'':
+		return "&#39;";
+	default:
+		break;
+	}
+	if ((c < 0x20 && c != '\t') || c >= 0x7f)
+		return "&#xfffd;";
+	return NULL;
+}
+
+void mxc_json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	put_escaped(f, s, json_esc);
 	fputc('"', f);
 }
 
 void mxc_html_str(FILE *f, const char *s)
 {
-	const uint8_t *p = (const uint8_t *)(s ? s : "");
-
-	while (*p) {
-		size_t n;
-
-		switch (*p) {
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		case '\'':
-			fputs("&#39;", f);
-			break;
-		default:
-			if ((*p < 0x20 && *p != '\t') || *p == 0x7f) {
-				fputs("&#xfffd;", f);
-			} else if (*p < 0x80) {
-				fputc(*p, f);
-			} else if ((n = mxc_utf8_seq(p, SIZE_MAX)) > 0) {
-				fwrite(p, 1, n, f);
-				p += n;
-				continue;
-			} else {
-				fputs("&#xfffd;", f);
-			}
-		}
-		p++;
-	}
+	put_escaped(f, s, html_esc);
 }
 
 void mxc_text_str(FILE *f, const char *s)
@@ -396,6 +404,14 @@ static void write_html(const struct mxc_table *t, FILE *f)
 		fputs("</tr>\n", f);
 	}
 	fputs("</tbody>\n</table>\n", f);
+}
+
+int mxc_table_finish(struct mxc_table *t, int e, FILE *f, enum mxc_out_format fmt, bool color)
+{
+	if (!e)
+		e = mxc_table_write(t, f, fmt, color);
+	mxc_table_free(t);
+	return e;
 }
 
 int mxc_table_write(const struct mxc_table *t, FILE *f, enum mxc_out_format fmt, bool color)

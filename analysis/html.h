@@ -137,6 +137,15 @@ int mxc_table_cellf(struct mxc_table *t, size_t col, const char *fmt, ...)
 int mxc_table_write(const struct mxc_table *t, FILE *f, enum mxc_out_format fmt, bool color);
 
 /**
+ * The end of building a table: write it (as mxc_table_write) unless
+ * building it failed, then free it.
+ * @param t the table (may be NULL when @p e is set)
+ * @param e 0, or the error that stopped the building
+ * @return @p e, or what writing returned
+ */
+int mxc_table_finish(struct mxc_table *t, int e, FILE *f, enum mxc_out_format fmt, bool color);
+
+/**
  * Number of data rows. @param t the table @return the count
  */
 size_t mxc_table_rows(const struct mxc_table *t);

@@ -315,17 +315,7 @@ static void gtable_finish(struct gtable *t)
 
 static int column_index(const char *name, size_t *out)
 {
-	const struct mxc_export_col *cols;
-	size_t n;
-
-	cols = mxc_export_columns(MXC_EXPORT_DOMAINS, &n);
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(cols[i].name, name) == 0) {
-			*out = i;
-			return 0;
-		}
-	}
-	return MXC_ENOTFOUND;
+	return mxc_export_column_index(MXC_EXPORT_DOMAINS, name, out);
 }
 
 int mxc_report_new(const struct mxc_report_opts *o, struct mxc_report **out, char *errmsg,
@@ -682,6 +672,31 @@ static int cell_group(struct mxc_table *t, const struct mxc_report_group *g)
 	return mxc_table_cell(t, 0, g->name);
 }
 
+/* A table of groups: its first columns name the group and count its domains. */
+static struct mxc_table *group_table(size_t ncols, const char *what, int *e)
+{
+	struct mxc_table *t = mxc_table_new(ncols);
+
+	*e = t ? 0 : MXC_ENOMEM;
+	if (!*e)
+		*e = mxc_table_head(t, 0, what, false);
+	if (!*e)
+		*e = mxc_table_head(t, 1, "domains", true);
+	return t;
+}
+
+/* Starts the row of @p g: its name and its number of domains. */
+static int group_row(struct mxc_table *t, const struct mxc_report_group *g)
+{
+	int e = mxc_table_row(t);
+
+	if (!e)
+		e = cell_group(t, g);
+	if (!e)
+		e = mxc_table_cellf(t, 1, "%lu", (unsigned long)g->c.domains);
+	return e;
+}
+
 /* The rows of one table: the run, the groups shown, and "other". */
 struct rowset {
 	const struct mxc_report_group *row[1024];
@@ -706,30 +721,19 @@ static void rowset_fill(const struct mxc_report *r, unsigned by, struct mxc_repo
 static int adoption_table(const struct rowset *rs, const char *what, FILE *f,
 			  enum mxc_out_format fmt, bool color)
 {
-	struct mxc_table *t = mxc_table_new(2 + MXC_RI__COUNT);
-	int e = t ? 0 : MXC_ENOMEM;
+	int e;
+	struct mxc_table *t = group_table(2 + MXC_RI__COUNT, what, &e);
 
-	if (!e)
-		e = mxc_table_head(t, 0, what, false);
-	if (!e)
-		e = mxc_table_head(t, 1, "domains", true);
 	for (unsigned i = 0; !e && i < MXC_RI__COUNT; i++)
 		e = mxc_table_head(t, 2 + i, indicators[i].title, true);
 	for (size_t k = 0; !e && k < rs->n; k++) {
 		const struct mxc_report_counts *c = &rs->row[k]->c;
 
-		e = mxc_table_row(t);
-		if (!e)
-			e = cell_group(t, rs->row[k]);
-		if (!e)
-			e = mxc_table_cellf(t, 1, "%lu", (unsigned long)c->domains);
+		e = group_row(t, rs->row[k]);
 		for (unsigned i = 0; !e && i < MXC_RI__COUNT; i++)
 			e = cell_count(t, 2 + i, mxc_report_indicator_count(c, i), c->domains);
 	}
-	if (!e)
-		e = mxc_table_write(t, f, fmt, color);
-	mxc_table_free(t);
-	return e;
+	return mxc_table_finish(t, e, f, fmt, color);
 }
 
 static bool any_slot(const struct rowset *rs, unsigned m, unsigned slot)
@@ -747,13 +751,9 @@ static int metric_table(const struct rowset *rs, unsigned m, const char *what, F
 	const struct mxc_report_metric *mt = &metrics[m];
 	bool other = any_slot(rs, m, MXC_RS_OTHER);
 	size_t ncols = 2 + mt->nvalues + (other ? 1 : 0) + 1, c;
-	struct mxc_table *t = mxc_table_new(ncols);
-	int e = t ? 0 : MXC_ENOMEM;
+	int e;
+	struct mxc_table *t = group_table(ncols, what, &e);
 
-	if (!e)
-		e = mxc_table_head(t, 0, what, false);
-	if (!e)
-		e = mxc_table_head(t, 1, "domains", true);
 	for (size_t i = 0; !e && i < mt->nvalues; i++)
 		e = mxc_table_head(t, 2 + i, mt->values[i], true);
 	c = 2 + mt->nvalues;
@@ -764,11 +764,7 @@ static int metric_table(const struct rowset *rs, unsigned m, const char *what, F
 	for (size_t k = 0; !e && k < rs->n; k++) {
 		const struct mxc_report_counts *cn = &rs->row[k]->c;
 
-		e = mxc_table_row(t);
-		if (!e)
-			e = cell_group(t, rs->row[k]);
-		if (!e)
-			e = mxc_table_cellf(t, 1, "%lu", (unsigned long)cn->domains);
+		e = group_row(t, rs->row[k]);
 		for (size_t i = 0; !e && i < mt->nvalues; i++)
 			e = cell_count(t, 2 + i, cn->v[m][MXC_RS_VALUE0 + i], cn->domains);
 		if (!e && other)
@@ -776,10 +772,7 @@ static int metric_table(const struct rowset *rs, unsigned m, const char *what, F
 		if (!e)
 			e = cell_count(t, ncols - 1, cn->v[m][MXC_RS_NOT_MEASURED], cn->domains);
 	}
-	if (!e)
-		e = mxc_table_write(t, f, fmt, color);
-	mxc_table_free(t);
-	return e;
+	return mxc_table_finish(t, e, f, fmt, color);
 }
 
 /* Issues: a column per code among the run's most frequent. */
@@ -788,13 +781,9 @@ static int issue_table(const struct mxc_report *r, const struct rowset *rs, cons
 {
 	size_t ids[MXC_REPORT_ISSUES_MAX + 1];
 	size_t n = top_issues(r, &r->total, ids, r->o.top_issues);
-	struct mxc_table *t = mxc_table_new(3 + n);
-	int e = t ? 0 : MXC_ENOMEM;
+	int e;
+	struct mxc_table *t = group_table(3 + n, what, &e);
 
-	if (!e)
-		e = mxc_table_head(t, 0, what, false);
-	if (!e)
-		e = mxc_table_head(t, 1, "domains", true);
 	if (!e)
 		e = mxc_table_head(t, 2, "with issues", true);
 	for (size_t i = 0; !e && i < n; i++)
@@ -802,20 +791,13 @@ static int issue_table(const struct mxc_report *r, const struct rowset *rs, cons
 	for (size_t k = 0; !e && k < rs->n; k++) {
 		const struct mxc_report_counts *c = &rs->row[k]->c;
 
-		e = mxc_table_row(t);
-		if (!e)
-			e = cell_group(t, rs->row[k]);
-		if (!e)
-			e = mxc_table_cellf(t, 1, "%lu", (unsigned long)c->domains);
+		e = group_row(t, rs->row[k]);
 		if (!e)
 			e = cell_count(t, 2, c->with_issues, c->domains);
 		for (size_t i = 0; !e && i < n; i++)
 			e = cell_count(t, 3 + i, c->issues[ids[i]], c->domains);
 	}
-	if (!e)
-		e = mxc_table_write(t, f, fmt, color);
-	mxc_table_free(t);
-	return e;
+	return mxc_table_finish(t, e, f, fmt, color);
 }
 
 static void run_header(const struct mxc_report *r, FILE *f, enum mxc_out_format fmt)
