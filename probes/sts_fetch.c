@@ -186,19 +186,18 @@ enum mxc_sts_mx_match mxc_sts_mx_match(const struct mxc_sts_policy *policy,
 				       const struct mxc_sts_mx_host *hosts, size_t n)
 {
 	size_t i, j, good = 0;
-	bool need_pkix;
 
-	if (!policy || policy->error != MXC_STS_OK || !hosts || n == 0)
+	/* As the classifier judges it (analysis/classify.c): a policy in mode
+	 * none is no policy in force, so there is nothing to match. */
+	if (!policy || policy->error != MXC_STS_OK || !hosts || n == 0 ||
+	    policy->mode == MXC_STS_MODE_NONE)
 		return MXC_STS_MX_NA;
-	if (policy->mode == MXC_STS_MODE_NONE && policy->n_mx == 0)
-		return MXC_STS_MX_NA;
-	need_pkix = policy->mode != MXC_STS_MODE_NONE;
 	for (i = 0; i < n; i++) {
 		bool match = false;
 
 		for (j = 0; j < policy->n_mx && !match; j++)
 			match = mxc_sts_mx_matches(policy->mx[j], hosts[i].name);
-		if (match && (!need_pkix || hosts[i].pkix_valid))
+		if (match && hosts[i].pkix_valid)
 			good++;
 	}
 	if (good == n)

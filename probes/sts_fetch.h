@@ -178,8 +178,8 @@ struct mxc_sts_mx_host {
  * Judge the domain's MX hosts against its policy (RFC 8461 section 4.1).
  * In enforce and testing mode a host qualifies when it matches an mx
  * pattern and is PKIX-valid for its own name, because a compliant sender
- * delivers only to such hosts. In mode none nothing is enforced: hosts are
- * matched by pattern alone, and a none policy without patterns gives n-a.
+ * delivers only to such hosts. A policy in mode none is no policy in force
+ * and gives n-a, as in the domain export's mta_sts_mx_match column.
  * @param policy the parsed policy; NULL or invalid gives MXC_STS_MX_NA
  * @param hosts the MX hosts (NULL when n is 0)
  * @param n number of hosts; 0 gives MXC_STS_MX_NA

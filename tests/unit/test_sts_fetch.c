@@ -632,8 +632,8 @@ static void test_mx_match(void **state)
 	assert_int_equal(mxc_sts_mx_match(&enf, mixed, 2), MXC_STS_MX_SOME);
 	assert_int_equal(mxc_sts_mx_match(&tst, both, 2), MXC_STS_MX_SOME);
 	assert_int_equal(mxc_sts_mx_match(&tst, no_cert, 1), MXC_STS_MX_NONE);
-	/* Mode none: patterns alone; none without patterns: nothing to say. */
-	assert_int_equal(mxc_sts_mx_match(&non, no_cert, 1), MXC_STS_MX_ALL);
+	/* Mode none: no policy in force, with or without patterns. */
+	assert_int_equal(mxc_sts_mx_match(&non, both, 2), MXC_STS_MX_NA);
 	assert_int_equal(mxc_sts_mx_match(&non0, both, 2), MXC_STS_MX_NA);
 	assert_int_equal(mxc_sts_mx_match(&bad, both, 2), MXC_STS_MX_NA);
 	assert_int_equal(mxc_sts_mx_match(NULL, both, 2), MXC_STS_MX_NA);
