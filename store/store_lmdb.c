@@ -66,10 +66,13 @@
 #include <fcntl.h>
 #include <lmdb.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -83,6 +86,9 @@
 /* Past this the disk, not the map, is the limit to report. */
 #define MAP_MAX (sizeof(size_t) >= 8 ? (size_t)1 << 40 : (size_t)1 << 30)
 #define MAP_MIN ((size_t)64 << 10)
+/* Puts between two drops of the map's pages inside one write (see
+ * drop_map_pages): each maps 64 KiB or more, so at most ~16 MiB. */
+#define DROP_EVERY 256
 
 const char *const mxc__kv_db_names[MXC__DB__COUNT] = {
 	[MXC__DB_DOMAINS] = "domains", [MXC__DB_HOSTS] = "hosts",
@@ -97,6 +103,9 @@ struct lmdb_kv {
 	bool rtxn_live;
 	unsigned walking;   /* each() read txns open now */
 	size_t mapsize;
+	void *map_base;     /* where data.mdb is mapped (find_map), or NULL */
+	size_t map_len;
+	size_t psize;       /* LMDB's page size */
 	bool rdonly;
 	bool opened;        /* mdb_env_open succeeded */
 	int dir_fd;         /* the directory, flock'ed by a writer; -1 otherwise */
@@ -164,6 +173,73 @@ static int lmdb_error(int rc)
 	if (lmdb_unusual(rc))
 		mxc_log_error("store: %s", mdb_strerror(rc));
 	return lmdb_code(rc);
+}
+
+/*
+ * Where LMDB mapped data.mdb: mdb_env_info() names the address only for
+ * MDB_FIXEDMAP, so it is looked up in /proc/self/maps by the file's device
+ * and inode. Called by the owner after open and after every resize (the
+ * map moves then). Not found (no /proc): map_base stays NULL and the pages
+ * are simply not dropped.
+ */
+static void find_map(struct lmdb_kv *kv)
+{
+	char line[4096];
+	struct stat st;
+	int fd = -1;
+	FILE *f;
+
+	kv->map_base = NULL;
+	kv->map_len = 0;
+	if (mdb_env_get_fd(kv->env, &fd) || fd < 0 || fstat(fd, &st) != 0)
+		return;
+	f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		/* start-end perms offset major:minor inode path */
+		unsigned long long lo, hi, off, ino;
+		unsigned maj, mnt;
+		char perms[8];
+
+		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu", &lo, &hi, perms, &off, &maj,
+			   &mnt, &ino) != 7)
+			continue;
+		if (ino != (unsigned long long)st.st_ino || off != 0 ||
+		    makedev(maj, mnt) != st.st_dev || perms[3] != 's')
+			continue;
+		kv->map_base = (void *)(uintptr_t)lo;
+		kv->map_len = (size_t)(hi - lo);
+		break;
+	}
+	fclose(f);
+}
+
+/*
+ * Takes the pages of the map out of this process after a commit. A put
+ * reads the leaf it lands on (and the branch pages above it) through the
+ * map; the kernel maps each faulting page together with its neighbours in
+ * the page cache (fault-around, 64 KiB, or a whole large folio), and every
+ * page a commit wrote is in the page cache. So without this the resident
+ * set grows with every record written, until it covers the whole store.
+ * The map is shared and read-only (no MDB_WRITEMAP; LMDB writes with
+ * write(2)), so MADV_DONTNEED loses nothing: it only unmaps, the pages stay
+ * in the page cache, and the next access by any thread, also one inside a
+ * read transaction, maps the same bytes again. Called on whichever thread
+ * committed; the map cannot move meanwhile (it is resized only with no
+ * commit running). Failure is harmless and ignored.
+ */
+static void drop_map_pages(struct lmdb_kv *kv)
+{
+	MDB_envinfo info;
+	size_t len;
+
+	if (!kv->map_base || mdb_env_info(kv->env, &info))
+		return;
+	len = (info.me_last_pgno + 1) * kv->psize;
+	if (len > kv->map_len)
+		len = kv->map_len;
+	(void)madvise(kv->map_base, len, MADV_DONTNEED);
 }
 
 /* True when the file exists; errno tells why not otherwise. */
@@ -302,6 +378,7 @@ static int kv_open(void **out, const char *dir, unsigned flags, size_t mapsize,
 	struct lmdb_kv *kv;
 	unsigned env_flags = 0;
 	MDB_envinfo info;
+	MDB_stat st;
 	off_t data_size;
 	int rc, r;
 
@@ -351,6 +428,9 @@ static int kv_open(void **out, const char *dir, unsigned flags, size_t mapsize,
 	/* LMDB may have enlarged the map to fit the file. */
 	if (mdb_env_info(kv->env, &info) == 0)
 		kv->mapsize = info.me_mapsize;
+	if (mdb_env_stat(kv->env, &st) == 0)
+		kv->psize = st.ms_psize;
+	find_map(kv);
 	r = open_dbs(kv, dir, errmsg, errlen);
 	if (r)
 		goto fail;
@@ -394,8 +474,10 @@ static int begin_read(struct lmdb_kv *kv, MDB_txn **txn)
 
 	if (rc == MDB_MAP_RESIZED && !kv->rtxn && !kv->walking) {
 		rc = mdb_env_set_mapsize(kv->env, 0);
-		if (!rc)
+		if (!rc) {
+			find_map(kv);
 			rc = mdb_txn_begin(kv->env, NULL, MDB_RDONLY, txn);
+		}
 	}
 	return lmdb_error(rc);
 }
@@ -498,6 +580,10 @@ static int write_once(struct lmdb_kv *kv, const struct mxc__kv_op *ops, size_t n
 		MDB_val v = { op->vlen, (void *)op->val };
 		MDB_dbi dbi = kv->dbi[op->db];
 
+		/* A batch of thousands of puts on a large tree would map
+		 * 64 KiB or more per put before the drop after the commit. */
+		if (i && i % DROP_EVERY == 0)
+			drop_map_pages(kv);
 		switch (op->kind) {
 		case MXC__KV_PUT_NEW:
 			rc = mdb_put(txn, dbi, &k, &v, MDB_NOOVERWRITE);
@@ -520,7 +606,10 @@ static int write_once(struct lmdb_kv *kv, const struct mxc__kv_op *ops, size_t n
 		return rc;
 	}
 	/* mdb_txn_commit frees the txn whether or not it succeeds. */
-	return mdb_txn_commit(txn);
+	rc = mdb_txn_commit(txn);
+	if (!rc)
+		drop_map_pages(kv);
+	return rc;
 }
 
 /* On the owner: logs the damaged counters a write restarted. */
@@ -558,6 +647,7 @@ static int grow(struct lmdb_kv *kv)
 		return lmdb_error(rc);
 	mxc_log_debug("store: map grown from %zu to %zu bytes", kv->mapsize, want);
 	kv->mapsize = want;
+	find_map(kv);
 	return 0;
 }
 
