@@ -79,6 +79,17 @@
 /* Largest encoded record accepted (1024 raw answers of 64 KiB fit). */
 #define RECORD_MAX ((size_t)80 << 20)
 #define COUNTER_NAME_MAX 64
+/*
+ * Writes per LMDB transaction. A batch is committed as transactions of at
+ * most this many writes each (with the counter deltas added among them).
+ * LMDB keeps every page a transaction dirtied in memory until the commit,
+ * and keeps the freed pages for reuse, so the largest transaction sets its
+ * share of our memory: about one leaf and, on a large tree, one branch page
+ * per record, i.e. 3,900 dirty pages (16 MiB) for 2,500 records on a
+ * million domains but 2,800 on a hundred thousand. Smaller transactions
+ * keep that small and nearly independent of the size of the store.
+ */
+#define TXN_OPS 500
 #define SCHEMA_KEY "schema"
 #define RUN_VERSION 1
 /* The filter of names put into a fresh store: 2^24 bits (2 MiB), 5 probes.
@@ -99,9 +110,12 @@ struct pending {
 	size_t vlen;
 };
 
+/* A counter delta, committed in the transaction of the writes queued
+ * around it: @p at is the number of writes pending when it was added. */
 struct counter {
 	char name[COUNTER_NAME_MAX + 1];
 	uint64_t delta;
+	size_t at;
 };
 
 /** The writes of one transaction: the pending batch, or the committing one. */
@@ -115,6 +129,9 @@ struct batch {
 	size_t n_ctr, cap_ctr;
 	struct mxc__kv_op *ops; /* built at hand-over, freed with the batch */
 	size_t n_ops;
+	size_t *txn_end;        /* ops[txn_end[i-1] .. txn_end[i]) is transaction i */
+	size_t n_txn;
+	size_t txn_done;        /* transactions committed; a retry goes on from here */
 };
 
 /** Where the committing slot stands, as the loop thread sees it. */
@@ -136,8 +153,7 @@ struct committer {
 	bool done;                  /* the job is finished; err is its result */
 	bool stop;
 	int err;
-	const struct mxc__kv_op *ops;
-	size_t n_ops;
+	struct batch *b;            /* the committing batch (ops, txn_end, txn_done) */
 };
 
 /**
@@ -298,6 +314,10 @@ static void batch_clear(struct batch *b)
 	mxc_free(b->ops);
 	b->ops = NULL;
 	b->n_ops = 0;
+	mxc_free(b->txn_end);
+	b->txn_end = NULL;
+	b->n_txn = 0;
+	b->txn_done = 0;
 	/* Freed rather than cleared: the map has no clear, and a batch is
 	 * rebuilt from scratch anyway. */
 	mxc_strmap_free(&b->keys[0]);
@@ -316,36 +336,68 @@ static bool batch_empty(const struct batch *b)
 	return b->n_pend == 0 && b->n_ctr == 0;
 }
 
-/* (Re)builds the operation list of @p b (records, then counter deltas); it
- * points into the batch, and lives until the batch is cleared or rebuilt. */
+/* Which transaction the writes around pending index @p at go to. */
+static size_t txn_of(size_t at, size_t n_pend)
+{
+	/* A delta added after the last write goes with that write. */
+	if (at >= n_pend && n_pend)
+		at = n_pend - 1;
+	return at / TXN_OPS;
+}
+
+/*
+ * (Re)builds the operation list of @p b and its split into transactions:
+ * transaction i holds writes i*TXN_OPS.. and the counter deltas added
+ * among them. The ops point into the batch and live until it is cleared or
+ * rebuilt. The result depends only on the batch, so a rebuild for a retry
+ * splits it the same way and txn_done still counts the same transactions.
+ */
 static int batch_build_ops(struct batch *b)
 {
 	size_t n = b->n_pend + b->n_ctr, k = 0;
+	size_t n_txn = b->n_pend ? (b->n_pend - 1) / TXN_OPS + 1 : 1;
 	struct mxc__kv_op *ops;
+	size_t *ends;
 
 	mxc_free(b->ops);
+	mxc_free(b->txn_end);
 	b->ops = NULL;
-	b->n_ops = 0;
+	b->txn_end = NULL;
+	b->n_ops = b->n_txn = 0;
 	ops = mxc_calloc(n, sizeof(*ops));
-	if (!ops)
+	ends = mxc_calloc(n_txn, sizeof(*ends));
+	if (!ops || !ends) {
+		mxc_free(ops);
+		mxc_free(ends);
 		return MXC_ENOMEM;
-	for (size_t i = 0; i < b->n_pend; i++, k++) {
-		ops[k].kind = b->pend[i].kind;
-		ops[k].db = b->pend[i].db;
-		ops[k].key = b->pend[i].key;
-		ops[k].klen = b->pend[i].klen;
-		ops[k].val = b->pend[i].val;
-		ops[k].vlen = b->pend[i].vlen;
 	}
-	for (size_t i = 0; i < b->n_ctr; i++, k++) {
-		ops[k].kind = MXC__KV_ADD_U64;
-		ops[k].db = MXC__DB_PROGRESS;
-		ops[k].key = b->ctr[i].name;
-		ops[k].klen = strlen(b->ctr[i].name);
-		ops[k].delta = b->ctr[i].delta;
+	for (size_t t = 0; t < n_txn; t++) {
+		size_t lo = t * TXN_OPS, hi = lo + TXN_OPS;
+
+		for (size_t i = lo; i < hi && i < b->n_pend; i++, k++) {
+			ops[k].kind = b->pend[i].kind;
+			ops[k].db = b->pend[i].db;
+			ops[k].key = b->pend[i].key;
+			ops[k].klen = b->pend[i].klen;
+			ops[k].val = b->pend[i].val;
+			ops[k].vlen = b->pend[i].vlen;
+		}
+		for (size_t i = 0; i < b->n_ctr; i++) {
+			if (txn_of(b->ctr[i].at, b->n_pend) != t)
+				continue;
+			ops[k].kind = MXC__KV_ADD_U64;
+			ops[k].db = MXC__DB_PROGRESS;
+			ops[k].key = b->ctr[i].name;
+			ops[k].klen = strlen(b->ctr[i].name);
+			ops[k].delta = b->ctr[i].delta;
+			k++;
+		}
+		ends[t] = k;
 	}
 	b->ops = ops;
 	b->n_ops = n;
+	b->txn_end = ends;
+	b->n_txn = n_txn;
 	return 0;
 }
 
@@ -511,7 +563,14 @@ static int write_sync(struct mxc_store *s, struct batch *b)
 	r = batch_build_ops(b);
 	if (r)
 		return r;
-	r = test_fail_now() ? MXC_EIO : s->api->write(s->kv, b->ops, b->n_ops);
+	r = test_fail_now() ? MXC_EIO : 0;
+	for (; !r && b->txn_done < b->n_txn; b->txn_done++) {
+		size_t lo = b->txn_done ? b->txn_end[b->txn_done - 1] : 0;
+
+		r = s->api->write(s->kv, b->ops + lo, b->txn_end[b->txn_done] - lo);
+		if (r)
+			break;
+	}
 	if (r) {
 		mxc_log_error("store %s: commit of %zu writes failed: %s", s->dir, b->n_ops,
 			      mxc_strerror(r));
@@ -532,8 +591,7 @@ static void *committer_main(void *arg)
 
 	pthread_mutex_lock(&c->mu);
 	for (;;) {
-		const struct mxc__kv_op *ops;
-		size_t n;
+		struct batch *b;
 		int r;
 
 		while (!c->stop && (!c->queued || c->done))
@@ -541,12 +599,20 @@ static void *committer_main(void *arg)
 		/* close() waits for every job before it stops us. */
 		if (c->stop)
 			break;
-		ops = c->ops;
-		n = c->n_ops;
+		b = c->b;
 		pthread_mutex_unlock(&c->mu);
 
 		test_gate();
-		r = test_fail_now() ? MXC_EIO : s->api->commit(s->kv, ops, n);
+		/* The batch's transactions in order, from the first not yet
+		 * committed; txn_done is ours until the loop thread reaps. */
+		r = test_fail_now() ? MXC_EIO : 0;
+		for (; !r && b->txn_done < b->n_txn; b->txn_done++) {
+			size_t lo = b->txn_done ? b->txn_end[b->txn_done - 1] : 0;
+
+			r = s->api->commit(s->kv, b->ops + lo, b->txn_end[b->txn_done] - lo);
+			if (r)
+				break;
+		}
 
 		pthread_mutex_lock(&c->mu);
 		c->err = r;
@@ -601,8 +667,7 @@ static int hand_over(struct mxc_store *s)
 			return r;
 	}
 	pthread_mutex_lock(&c->mu);
-	c->ops = s->comm->ops;
-	c->n_ops = s->comm->n_ops;
+	c->b = s->comm;
 	c->err = 0;
 	c->done = false;
 	c->queued = true;
@@ -706,8 +771,10 @@ static int kick(struct mxc_store *s)
 		s->pend = s->comm;
 		s->comm = b;
 		mxc_free(s->pend->ops);
+		mxc_free(s->pend->txn_end);
 		s->pend->ops = NULL;
-		s->pend->n_ops = 0;
+		s->pend->txn_end = NULL;
+		s->pend->n_ops = s->pend->n_txn = 0;
 	}
 	return r;
 }
@@ -911,11 +978,14 @@ int mxc_store_counter_add(struct mxc_store *s, const char *name, uint64_t delta)
 	if (r)
 		return r;
 	/* The delta travels with the pending batch, so that it is committed
-	 * in the same transaction as the records it counts. A handful of
-	 * counter names exist: a linear scan beats a map. */
+	 * in the same transaction as the records it counts (those queued
+	 * next to it). A handful of counter names and transactions per batch
+	 * exist: a linear scan beats a map. */
 	b = s->pend;
 	for (size_t i = 0; i < b->n_ctr; i++) {
-		if (strcmp(b->ctr[i].name, name) == 0) {
+		/* Deltas merge only within one transaction's writes. */
+		if (strcmp(b->ctr[i].name, name) == 0 &&
+		    b->ctr[i].at / TXN_OPS == b->n_pend / TXN_OPS) {
 			b->ctr[i].delta += delta;
 			return 0;
 		}
@@ -931,6 +1001,7 @@ int mxc_store_counter_add(struct mxc_store *s, const char *name, uint64_t delta)
 	}
 	memcpy(b->ctr[b->n_ctr].name, name, n + 1);
 	b->ctr[b->n_ctr].delta = delta;
+	b->ctr[b->n_ctr].at = b->n_pend;
 	b->n_ctr++;
 	return 0;
 }
