@@ -90,6 +90,13 @@
  * keep that small and nearly independent of the size of the store.
  */
 #define TXN_OPS 500
+/*
+ * Lookups in the engine between two trims of the map's pages. Each maps
+ * 64 KiB or more around the page it reads (store_lmdb.c, drop_map_pages);
+ * commits drop them too, but a resumed scan that skips stored names for a
+ * while commits nothing.
+ */
+#define LOOKUPS_PER_TRIM 128
 #define SCHEMA_KEY "schema"
 #define RUN_VERSION 1
 /* The filter of names put into a fresh store: 2^24 bits (2 MiB), 5 probes.
@@ -184,6 +191,7 @@ struct mxc_store {
 
 	struct mxc_buf enc;     /* scratch for encoding */
 	struct seen seen;       /* names put, when the store began empty */
+	unsigned lookups;       /* engine lookups since the last trim */
 };
 
 static size_t g_initial_mapsize;
@@ -924,6 +932,10 @@ static int exists(struct mxc_store *s, unsigned db, const char *name)
 	if (s->seen.words && !seen_maybe(&s->seen, db, name)) {
 		s->seen.skipped++;
 		return 0;
+	}
+	if (++s->lookups >= LOOKUPS_PER_TRIM) {
+		s->lookups = 0;
+		s->api->trim(s->kv);
 	}
 	r = s->api->get(s->kv, db, name, strlen(name), &v, &vlen);
 	if (r == MXC_ENOTFOUND)

@@ -90,6 +90,9 @@
  * drop_map_pages): on a large store each maps 64 to 256 KiB (100 on
  * average, measured), so about 3 MiB. */
 #define DROP_EVERY 32
+/* Records between two drops in a walk (export, merge): they are read in
+ * order, a few to a page, so about 8 MiB. */
+#define WALK_DROP_EVERY 4096
 
 const char *const mxc__kv_db_names[MXC__DB__COUNT] = {
 	[MXC__DB_DOMAINS] = "domains", [MXC__DB_HOSTS] = "hosts",
@@ -717,6 +720,7 @@ static int kv_each(void *p, unsigned db, mxc__kv_each_cb cb, void *arg)
 	MDB_txn *txn;
 	MDB_cursor *cur;
 	MDB_val k, v;
+	size_t seen = 0;
 	int rc, r;
 
 	if (mxc_fails_assert(db < MXC__DB__COUNT))
@@ -736,6 +740,9 @@ static int kv_each(void *p, unsigned db, mxc__kv_each_cb cb, void *arg)
 		r = cb(arg, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
 		if (r)
 			break;
+		/* A walk of the whole store would map all of it. */
+		if (++seen % WALK_DROP_EVERY == 0)
+			drop_map_pages(kv);
 	}
 	if (!r && rc != MDB_NOTFOUND)
 		r = lmdb_error(rc);
@@ -762,6 +769,11 @@ static int kv_count(void *p, unsigned db, uint64_t *n)
 	return r;
 }
 
+static void kv_trim(void *p)
+{
+	drop_map_pages(p);
+}
+
 static size_t kv_mapsize(void *p)
 {
 	struct lmdb_kv *kv = p;
@@ -781,6 +793,7 @@ static const struct mxc__kv_api lmdb_api = {
 	.each = kv_each,
 	.count = kv_count,
 	.mapsize = kv_mapsize,
+	.trim = kv_trim,
 };
 
 const struct mxc__kv_api *mxc__kv_lmdb(void)

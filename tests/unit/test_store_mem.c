@@ -8,8 +8,11 @@
  *   committed or committed, for domains and hosts; and a store that held
  *   any record at open (a resumed scan) never uses it, since names it holds
  *   were put by an earlier handle;
- * - the pages of the map dropped from the process after commits, measured
- *   in /proc/self/smaps (skipped where there is none).
+ * - the pages of the map dropped from the process after commits and
+ *   during walks, measured in /proc/self/smaps (skipped where there is
+ *   none);
+ * - a batch committed as several transactions, counters with their
+ *   records, a commit interrupted by a full map going on where it stopped.
  *
  * Every test works in its own fresh directory under /tmp and removes it.
  */
@@ -259,7 +262,8 @@ static void test_map_pages_dropped(void **state)
 	/* Lookups map pages again; the next commit drops them. */
 	assert_int_equal(mxc_store_close(s), 0);
 	s = open_rw(dir, 2000);
-	for (unsigned i = 0; i < 10000; i += 3)
+	/* Fewer than the lookups between two trims (LOOKUPS_PER_TRIM). */
+	for (unsigned i = 0; i < 10000; i += 100)
 		assert_int_equal(exists(s, i), 1);
 	kb = mapped_kb(dir);
 	assert_true(kb > 256);
@@ -268,6 +272,57 @@ static void test_map_pages_dropped(void **state)
 	kb = mapped_kb(dir);
 	if (kb > 256)
 		fail_msg("%ld kB of data.mdb still mapped after the commit", kb);
+	assert_int_equal(mxc_store_close(s), 0);
+}
+
+struct walk_peak {
+	const char *dir;
+	unsigned n;
+	long peak_kb;
+};
+
+static int walk_peak_cb(void *arg, const struct mxc_domain_rec *r)
+{
+	struct walk_peak *w = arg;
+
+	(void)r;
+	if (++w->n % 500 == 0) {
+		long kb = mapped_kb(w->dir);
+
+		if (kb > w->peak_kb)
+			w->peak_kb = kb;
+	}
+	return 0;
+}
+
+/*
+ * A walk of the whole store (export, merge) reads every page of it in key
+ * order: what it leaves mapped stays well below the store's size.
+ */
+static void test_walk_pages_dropped(void **state)
+{
+	const char *dir = *state;
+	struct mxc_store *s = open_rw(dir, 5000);
+	struct walk_peak w = { dir, 0, 0 };
+	char err[256];
+	struct stat st;
+	char path[512];
+
+	for (unsigned i = 0; i < 16000; i++)
+		put_domain(s, i, 1400);
+	assert_int_equal(mxc_store_close(s), 0);
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	assert_int_equal(stat(path, &st), 0);
+	if (mapped_kb(dir) < 0)
+		skip();
+	assert_int_equal(mxc_store_open(dir, MXC_STORE_RDONLY, 0, &s, err, sizeof(err)), 0);
+	assert_int_equal(mxc_store_each_domain(s, walk_peak_cb, NULL, &w), 0);
+	assert_int_equal(w.n, 16000);
+	/* 4,096 records between drops: about 8 MiB of a ~25 MiB store. */
+	assert_true(w.peak_kb > 0);
+	if (w.peak_kb > (long)(st.st_size / 1024) / 2)
+		fail_msg("a walk kept %ld kB of a %lld kB store mapped", w.peak_kb,
+			 (long long)st.st_size / 1024);
 	assert_int_equal(mxc_store_close(s), 0);
 }
 
@@ -329,6 +384,7 @@ int main(void)
 		T(test_resumed_store_is_looked_up),
 		T(test_map_pages_dropped),
 		T(test_batch_in_transactions),
+		T(test_walk_pages_dropped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
