@@ -86,10 +86,12 @@
  * and keeps the freed pages for reuse, so the largest transaction sets its
  * share of our memory: about one leaf and, on a large tree, one branch page
  * per record, i.e. 3,900 dirty pages (16 MiB) for 2,500 records on a
- * million domains but 2,800 on a hundred thousand. Smaller transactions
- * keep that small and nearly independent of the size of the store.
+ * million domains but 2,800 on a hundred thousand, and twice that under
+ * back-pressure. Smaller transactions keep that small and nearly
+ * independent of the size of the store; each costs a commit (fdatasync,
+ * the branch pages copied again), so not too small.
  */
-#define TXN_OPS 500
+#define TXN_OPS 1000
 /*
  * Lookups in the engine between two trims of the map's pages. Each maps
  * 64 KiB or more around the page it reads (store_lmdb.c, drop_map_pages);

@@ -65,6 +65,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <lmdb.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -86,13 +87,19 @@
 /* Past this the disk, not the map, is the limit to report. */
 #define MAP_MAX (sizeof(size_t) >= 8 ? (size_t)1 << 40 : (size_t)1 << 30)
 #define MAP_MIN ((size_t)64 << 10)
-/* Puts between two drops of the map's pages inside one write (see
- * drop_map_pages): on a large store each maps 64 to 256 KiB (100 on
- * average, measured), so about 3 MiB. */
-#define DROP_EVERY 32
-/* Records between two drops in a walk (export, merge): they are read in
- * order, a few to a page, so about 8 MiB. */
-#define WALK_DROP_EVERY 4096
+/*
+ * File pages this process may have mapped beyond what it had after the last
+ * drop (see drop_map_pages) before the map's pages are dropped again. A
+ * drop costs the faults that map the pages back, the B-tree's branch pages
+ * first, so it is done when this budget is spent, not at a fixed rate.
+ */
+#define MAP_BUDGET ((size_t)16 << 20)
+/* Puts between two looks at the budget inside one write: on a large store
+ * each put maps 64 to 256 KiB (100 on average, measured), so the budget is
+ * overrun by about 3 MiB at most. */
+#define DROP_CHECK_EVERY 32
+/* Records between two looks at the budget in a walk (export, merge). */
+#define WALK_CHECK_EVERY 512
 
 const char *const mxc__kv_db_names[MXC__DB__COUNT] = {
 	[MXC__DB_DOMAINS] = "domains", [MXC__DB_HOSTS] = "hosts",
@@ -113,6 +120,10 @@ struct lmdb_kv {
 	bool rdonly;
 	bool opened;        /* mdb_env_open succeeded */
 	int dir_fd;         /* the directory, flock'ed by a writer; -1 otherwise */
+	int statm_fd;       /* /proc/self/statm, or -1: then every look drops */
+	/* File pages mapped right after the last drop, read and written by
+	 * both threads (a drop may run on either). */
+	_Atomic size_t shared_floor;
 	/* Written by commit() on the committer thread, read and cleared by
 	 * after_commit() on the owner; store.c's mutex orders the two. */
 	int commit_rc;      /* LMDB code of the last commit(), to log */
@@ -244,6 +255,54 @@ static void drop_map_pages(struct lmdb_kv *kv)
 	if (len > kv->map_len)
 		len = kv->map_len;
 	(void)madvise(kv->map_base, len, MADV_DONTNEED);
+}
+
+/* File-backed pages of this process now (statm's third field), or 0. */
+static size_t shared_pages(const struct lmdb_kv *kv)
+{
+	char buf[128];
+	ssize_t n;
+	size_t v = 0;
+	const char *p;
+
+	if (kv->statm_fd < 0)
+		return 0;
+	n = pread(kv->statm_fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* "size resident shared text lib data dt", in pages */
+	p = strchr(buf, ' ');
+	if (p)
+		p = strchr(p + 1, ' ');
+	if (!p)
+		return 0;
+	for (p++; *p >= '0' && *p <= '9'; p++)
+		v = v * 10 + (size_t)(*p - '0');
+	return v;
+}
+
+/*
+ * Drops the map's pages when this process has mapped more than MAP_BUDGET
+ * of file pages since the last drop. The floor is re-read after each drop,
+ * so code pages mapped as the scan warms up do not eat the budget. Cheap
+ * enough to call every few dozen puts: one pread of /proc/self/statm.
+ */
+static void drop_if_over_budget(struct lmdb_kv *kv)
+{
+	size_t now = shared_pages(kv), page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t floor = atomic_load_explicit(&kv->shared_floor, memory_order_relaxed);
+
+	if (now && now < floor) {
+		/* Something else was unmapped: a lower floor. */
+		atomic_store_explicit(&kv->shared_floor, now, memory_order_relaxed);
+		return;
+	}
+	/* Without statm (now 0) every look drops. */
+	if (now && now - floor < MAP_BUDGET / page)
+		return;
+	drop_map_pages(kv);
+	atomic_store_explicit(&kv->shared_floor, shared_pages(kv), memory_order_relaxed);
 }
 
 /* True when the file exists; errno tells why not otherwise. */
@@ -394,6 +453,7 @@ static int kv_open(void **out, const char *dir, unsigned flags, size_t mapsize,
 	if (!kv)
 		return MXC_ENOMEM;
 	kv->dir_fd = -1;
+	kv->statm_fd = -1;
 	kv->rdonly = (flags & MXC_STORE_RDONLY) != 0;
 	kv->mapsize = mapsize ? mapsize : MAP_DEFAULT;
 	if (kv->mapsize < MAP_MIN)
@@ -435,6 +495,8 @@ static int kv_open(void **out, const char *dir, unsigned flags, size_t mapsize,
 	if (mdb_env_stat(kv->env, &st) == 0)
 		kv->psize = st.ms_psize;
 	find_map(kv);
+	kv->statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+	atomic_store_explicit(&kv->shared_floor, shared_pages(kv), memory_order_relaxed);
 	r = open_dbs(kv, dir, errmsg, errlen);
 	if (r)
 		goto fail;
@@ -463,6 +525,8 @@ static int kv_close(void *p)
 	/* Only now may another writer come in. */
 	if (kv->dir_fd >= 0)
 		close(kv->dir_fd);
+	if (kv->statm_fd >= 0)
+		close(kv->statm_fd);
 	mxc_free(kv);
 	return r;
 }
@@ -586,8 +650,8 @@ static int write_once(struct lmdb_kv *kv, const struct mxc__kv_op *ops, size_t n
 
 		/* A batch of thousands of puts on a large tree would map
 		 * 64 KiB or more per put before the drop after the commit. */
-		if (i && i % DROP_EVERY == 0)
-			drop_map_pages(kv);
+		if (i && i % DROP_CHECK_EVERY == 0)
+			drop_if_over_budget(kv);
 		switch (op->kind) {
 		case MXC__KV_PUT_NEW:
 			rc = mdb_put(txn, dbi, &k, &v, MDB_NOOVERWRITE);
@@ -612,7 +676,7 @@ static int write_once(struct lmdb_kv *kv, const struct mxc__kv_op *ops, size_t n
 	/* mdb_txn_commit frees the txn whether or not it succeeds. */
 	rc = mdb_txn_commit(txn);
 	if (!rc)
-		drop_map_pages(kv);
+		drop_if_over_budget(kv);
 	return rc;
 }
 
@@ -741,8 +805,8 @@ static int kv_each(void *p, unsigned db, mxc__kv_each_cb cb, void *arg)
 		if (r)
 			break;
 		/* A walk of the whole store would map all of it. */
-		if (++seen % WALK_DROP_EVERY == 0)
-			drop_map_pages(kv);
+		if (++seen % WALK_CHECK_EVERY == 0)
+			drop_if_over_budget(kv);
 	}
 	if (!r && rc != MDB_NOTFOUND)
 		r = lmdb_error(rc);
@@ -771,7 +835,7 @@ static int kv_count(void *p, unsigned db, uint64_t *n)
 
 static void kv_trim(void *p)
 {
-	drop_map_pages(p);
+	drop_if_over_budget(p);
 }
 
 static size_t kv_mapsize(void *p)
