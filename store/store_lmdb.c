@@ -45,6 +45,11 @@
  *   by about one batch more than with synchronous commits.
  * - MDB_NORDAHEAD: lookups and puts land on random pages of a file that
  *   can outgrow memory; reading ahead around each would only evict pages.
+ * - Mapped pages. Each random read through the map maps 64 KiB or more of
+ *   the page cache into the process (fault-around), so a scan's resident
+ *   set would grow to the size of the store. Writes, lookups and walks
+ *   drop the map's pages (MADV_DONTNEED) whenever 16 MiB more file pages
+ *   are mapped than after the last drop: see drop_map_pages().
  * - MDB_NOTLS, so the cached read transaction and an each() walk can be open
  *   at once in the same thread.
  * - A writer takes flock(LOCK_EX) on the directory before LMDB opens it:
@@ -231,8 +236,8 @@ static void find_map(struct lmdb_kv *kv)
 }
 
 /*
- * Takes the pages of the map out of this process after a commit. A put
- * reads the leaf it lands on (and the branch pages above it) through the
+ * Takes the pages of the map out of this process (drop_if_over_budget
+ * decides when). A lookup or a put reads the leaf it lands on (and the branch pages above it) through the
  * map; the kernel maps each faulting page together with its neighbours in
  * the page cache (fault-around, 64 KiB, or a whole large folio), and every
  * page a commit wrote is in the page cache. So without this the resident
