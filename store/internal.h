@@ -121,6 +121,12 @@ struct mxc__kv_api {
 	int (*count)(void *kv, unsigned db, uint64_t *n);
 	/** Current size of the map in bytes (for tests and logs). */
 	size_t (*mapsize)(void *kv);
+	/**
+	 * Take the pages of the store that lookups mapped into this process
+	 * out of it again (they stay in the page cache), on the owning thread,
+	 * also while commit() runs. Writes and walks do this themselves.
+	 */
+	void (*trim)(void *kv);
 };
 
 /** The LMDB engine. */

@@ -79,8 +79,35 @@
 /* Largest encoded record accepted (1024 raw answers of 64 KiB fit). */
 #define RECORD_MAX ((size_t)80 << 20)
 #define COUNTER_NAME_MAX 64
+/*
+ * Writes per LMDB transaction. A batch is committed as transactions of at
+ * most this many writes each (with the counter deltas added among them).
+ * LMDB keeps every page a transaction dirtied in memory until the commit,
+ * and keeps the freed pages for reuse, so the largest transaction sets its
+ * share of our memory: about one leaf and, on a large tree, one branch page
+ * per record, i.e. 3,900 dirty pages (16 MiB) for 2,500 records on a
+ * million domains but 2,800 on a hundred thousand, and twice that under
+ * back-pressure. Smaller transactions keep that small and nearly
+ * independent of the size of the store; each costs a commit (fdatasync,
+ * the branch pages copied again), so not too small.
+ */
+#define TXN_OPS 1000
+/*
+ * Lookups in the engine between two trims of the map's pages. Each maps
+ * 64 KiB or more around the page it reads (store_lmdb.c, drop_map_pages);
+ * commits drop them too, but a resumed scan that skips stored names for a
+ * while commits nothing.
+ */
+#define LOOKUPS_PER_TRIM 128
 #define SCHEMA_KEY "schema"
 #define RUN_VERSION 1
+/* The filter of names put into a fresh store: 2^24 bits (2 MiB), 5 probes.
+ * False positives (a lookup in LMDB that finds nothing) stay below 0.2 %
+ * up to a million names and 2 % at two million; past that the filter
+ * degrades towards "maybe" for every name, which is the lookup per name
+ * that it saves, never a wrong answer. */
+#define SEEN_BITS_LOG2 24
+#define SEEN_PROBES 5
 
 /** A write waiting for a commit: key and value live in one block. */
 struct pending {
@@ -92,9 +119,12 @@ struct pending {
 	size_t vlen;
 };
 
+/* A counter delta, committed in the transaction of the writes queued
+ * around it: @p at is the number of writes pending when it was added. */
 struct counter {
 	char name[COUNTER_NAME_MAX + 1];
 	uint64_t delta;
+	size_t at;
 };
 
 /** The writes of one transaction: the pending batch, or the committing one. */
@@ -108,6 +138,9 @@ struct batch {
 	size_t n_ctr, cap_ctr;
 	struct mxc__kv_op *ops; /* built at hand-over, freed with the batch */
 	size_t n_ops;
+	size_t *txn_end;        /* ops[txn_end[i-1] .. txn_end[i]) is transaction i */
+	size_t n_txn;
+	size_t txn_done;        /* transactions committed; a retry goes on from here */
 };
 
 /** Where the committing slot stands, as the loop thread sees it. */
@@ -129,8 +162,17 @@ struct committer {
 	bool done;                  /* the job is finished; err is its result */
 	bool stop;
 	int err;
-	const struct mxc__kv_op *ops;
-	size_t n_ops;
+	struct batch *b;            /* the committing batch (ops, txn_end, txn_done) */
+};
+
+/**
+ * A Bloom filter of the record names this handle has queued, in use only
+ * when the store held no record at open (see seen_start()).
+ */
+struct seen {
+	uint64_t *words;  /* 1 << (SEEN_BITS_LOG2 - 6) words; NULL: not in use */
+	uint64_t added;   /* names added, for the log */
+	uint64_t skipped; /* lookups it answered without the engine */
 };
 
 struct mxc_store {
@@ -150,6 +192,8 @@ struct mxc_store {
 	bool c_init;            /* c's mutex and condition variables exist */
 
 	struct mxc_buf enc;     /* scratch for encoding */
+	struct seen seen;       /* names put, when the store began empty */
+	unsigned lookups;       /* engine lookups since the last trim */
 };
 
 static size_t g_initial_mapsize;
@@ -280,6 +324,10 @@ static void batch_clear(struct batch *b)
 	mxc_free(b->ops);
 	b->ops = NULL;
 	b->n_ops = 0;
+	mxc_free(b->txn_end);
+	b->txn_end = NULL;
+	b->n_txn = 0;
+	b->txn_done = 0;
 	/* Freed rather than cleared: the map has no clear, and a batch is
 	 * rebuilt from scratch anyway. */
 	mxc_strmap_free(&b->keys[0]);
@@ -298,36 +346,68 @@ static bool batch_empty(const struct batch *b)
 	return b->n_pend == 0 && b->n_ctr == 0;
 }
 
-/* (Re)builds the operation list of @p b (records, then counter deltas); it
- * points into the batch, and lives until the batch is cleared or rebuilt. */
+/* Which transaction the writes around pending index @p at go to. */
+static size_t txn_of(size_t at, size_t n_pend)
+{
+	/* A delta added after the last write goes with that write. */
+	if (at >= n_pend && n_pend)
+		at = n_pend - 1;
+	return at / TXN_OPS;
+}
+
+/*
+ * (Re)builds the operation list of @p b and its split into transactions:
+ * transaction i holds writes i*TXN_OPS.. and the counter deltas added
+ * among them. The ops point into the batch and live until it is cleared or
+ * rebuilt. The result depends only on the batch, so a rebuild for a retry
+ * splits it the same way and txn_done still counts the same transactions.
+ */
 static int batch_build_ops(struct batch *b)
 {
 	size_t n = b->n_pend + b->n_ctr, k = 0;
+	size_t n_txn = b->n_pend ? (b->n_pend - 1) / TXN_OPS + 1 : 1;
 	struct mxc__kv_op *ops;
+	size_t *ends;
 
 	mxc_free(b->ops);
+	mxc_free(b->txn_end);
 	b->ops = NULL;
-	b->n_ops = 0;
+	b->txn_end = NULL;
+	b->n_ops = b->n_txn = 0;
 	ops = mxc_calloc(n, sizeof(*ops));
-	if (!ops)
+	ends = mxc_calloc(n_txn, sizeof(*ends));
+	if (!ops || !ends) {
+		mxc_free(ops);
+		mxc_free(ends);
 		return MXC_ENOMEM;
-	for (size_t i = 0; i < b->n_pend; i++, k++) {
-		ops[k].kind = b->pend[i].kind;
-		ops[k].db = b->pend[i].db;
-		ops[k].key = b->pend[i].key;
-		ops[k].klen = b->pend[i].klen;
-		ops[k].val = b->pend[i].val;
-		ops[k].vlen = b->pend[i].vlen;
 	}
-	for (size_t i = 0; i < b->n_ctr; i++, k++) {
-		ops[k].kind = MXC__KV_ADD_U64;
-		ops[k].db = MXC__DB_PROGRESS;
-		ops[k].key = b->ctr[i].name;
-		ops[k].klen = strlen(b->ctr[i].name);
-		ops[k].delta = b->ctr[i].delta;
+	for (size_t t = 0; t < n_txn; t++) {
+		size_t lo = t * TXN_OPS, hi = lo + TXN_OPS;
+
+		for (size_t i = lo; i < hi && i < b->n_pend; i++, k++) {
+			ops[k].kind = b->pend[i].kind;
+			ops[k].db = b->pend[i].db;
+			ops[k].key = b->pend[i].key;
+			ops[k].klen = b->pend[i].klen;
+			ops[k].val = b->pend[i].val;
+			ops[k].vlen = b->pend[i].vlen;
+		}
+		for (size_t i = 0; i < b->n_ctr; i++) {
+			if (txn_of(b->ctr[i].at, b->n_pend) != t)
+				continue;
+			ops[k].kind = MXC__KV_ADD_U64;
+			ops[k].db = MXC__DB_PROGRESS;
+			ops[k].key = b->ctr[i].name;
+			ops[k].klen = strlen(b->ctr[i].name);
+			ops[k].delta = b->ctr[i].delta;
+			k++;
+		}
+		ends[t] = k;
 	}
 	b->ops = ops;
 	b->n_ops = n;
+	b->txn_end = ends;
+	b->n_txn = n_txn;
 	return 0;
 }
 
@@ -392,6 +472,94 @@ static bool batched(const struct mxc_store *s, unsigned db, const char *name)
 }
 
 /* ------------------------------------------------------------------------ */
+/* The filter of names put into a fresh store                                */
+
+/*
+ * mxc_store_domain_exists runs once per input name, and a lookup in LMDB
+ * reads a leaf page at a random place in the map: the kernel maps it and
+ * its neighbours in the page cache (fault-around, 64 KiB a fault), so the
+ * process's resident pages grow with the store, and on a million-domain
+ * store they were most of the scan's peak RSS. In a store that held no
+ * record when it was opened (a fresh scan: every run but a resumed one),
+ * every committed record was put through this handle, so a filter of the
+ * names put answers "no" for almost every new name without touching the
+ * map. A "maybe" still asks the engine: the filter has false positives,
+ * never false negatives, since a name enters it before it can reach the
+ * engine. Only one writer can use a store (the directory lock), so no
+ * record can arrive from elsewhere.
+ */
+
+/* The probe positions of @p name in @p db: two hashes, stepped. */
+static void seen_hash(unsigned db, const char *name, uint32_t *h1, uint32_t *h2)
+{
+	uint64_t h = mxc_hash64(name, strlen(name)) ^ ((uint64_t)db << 56);
+
+	/* FNV's high bits mix poorly on short keys: finish with a mixer. */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	*h1 = (uint32_t)h;
+	*h2 = (uint32_t)(h >> 32) | 1u;
+}
+
+static void seen_add(struct seen *f, unsigned db, const char *name)
+{
+	const uint32_t mask = (1u << SEEN_BITS_LOG2) - 1;
+	uint32_t h1, h2;
+
+	if (!f->words)
+		return;
+	seen_hash(db, name, &h1, &h2);
+	for (unsigned i = 0; i < SEEN_PROBES; i++) {
+		uint32_t bit = (h1 + i * h2) & mask;
+
+		f->words[bit >> 6] |= (uint64_t)1 << (bit & 63);
+	}
+	f->added++;
+}
+
+/* False: @p name was never put through this handle. */
+static bool seen_maybe(const struct seen *f, unsigned db, const char *name)
+{
+	const uint32_t mask = (1u << SEEN_BITS_LOG2) - 1;
+	uint32_t h1, h2;
+
+	seen_hash(db, name, &h1, &h2);
+	for (unsigned i = 0; i < SEEN_PROBES; i++) {
+		uint32_t bit = (h1 + i * h2) & mask;
+
+		if (!(f->words[bit >> 6] & (uint64_t)1 << (bit & 63)))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * At open of a writable store: use the filter if the store holds no domain
+ * and no host record. A store with records (a resumed scan) keeps the
+ * lookup per name. Without memory for the filter the store works as
+ * without it.
+ */
+static int seen_start(struct mxc_store *s)
+{
+	uint64_t nd = 0, nh = 0;
+	int r;
+
+	r = s->api->count(s->kv, MXC__DB_DOMAINS, &nd);
+	if (!r)
+		r = s->api->count(s->kv, MXC__DB_HOSTS, &nh);
+	if (r || nd || nh)
+		return r;
+	s->seen.words = mxc_calloc((size_t)1 << (SEEN_BITS_LOG2 - 6), sizeof(uint64_t));
+	if (!s->seen.words)
+		mxc_log_warn("store %s: no memory for the filter of new names; "
+			     "looking every name up", s->dir);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Synchronous writes                                                        */
 
 /* Writes @p b on this thread and clears it. Nothing may be committing. */
@@ -405,7 +573,14 @@ static int write_sync(struct mxc_store *s, struct batch *b)
 	r = batch_build_ops(b);
 	if (r)
 		return r;
-	r = test_fail_now() ? MXC_EIO : s->api->write(s->kv, b->ops, b->n_ops);
+	r = test_fail_now() ? MXC_EIO : 0;
+	for (; !r && b->txn_done < b->n_txn; b->txn_done++) {
+		size_t lo = b->txn_done ? b->txn_end[b->txn_done - 1] : 0;
+
+		r = s->api->write(s->kv, b->ops + lo, b->txn_end[b->txn_done] - lo);
+		if (r)
+			break;
+	}
 	if (r) {
 		mxc_log_error("store %s: commit of %zu writes failed: %s", s->dir, b->n_ops,
 			      mxc_strerror(r));
@@ -426,8 +601,7 @@ static void *committer_main(void *arg)
 
 	pthread_mutex_lock(&c->mu);
 	for (;;) {
-		const struct mxc__kv_op *ops;
-		size_t n;
+		struct batch *b;
 		int r;
 
 		while (!c->stop && (!c->queued || c->done))
@@ -435,12 +609,20 @@ static void *committer_main(void *arg)
 		/* close() waits for every job before it stops us. */
 		if (c->stop)
 			break;
-		ops = c->ops;
-		n = c->n_ops;
+		b = c->b;
 		pthread_mutex_unlock(&c->mu);
 
 		test_gate();
-		r = test_fail_now() ? MXC_EIO : s->api->commit(s->kv, ops, n);
+		/* The batch's transactions in order, from the first not yet
+		 * committed; txn_done is ours until the loop thread reaps. */
+		r = test_fail_now() ? MXC_EIO : 0;
+		for (; !r && b->txn_done < b->n_txn; b->txn_done++) {
+			size_t lo = b->txn_done ? b->txn_end[b->txn_done - 1] : 0;
+
+			r = s->api->commit(s->kv, b->ops + lo, b->txn_end[b->txn_done] - lo);
+			if (r)
+				break;
+		}
 
 		pthread_mutex_lock(&c->mu);
 		c->err = r;
@@ -495,8 +677,7 @@ static int hand_over(struct mxc_store *s)
 			return r;
 	}
 	pthread_mutex_lock(&c->mu);
-	c->ops = s->comm->ops;
-	c->n_ops = s->comm->n_ops;
+	c->b = s->comm;
 	c->err = 0;
 	c->done = false;
 	c->queued = true;
@@ -600,8 +781,10 @@ static int kick(struct mxc_store *s)
 		s->pend = s->comm;
 		s->comm = b;
 		mxc_free(s->pend->ops);
+		mxc_free(s->pend->txn_end);
 		s->pend->ops = NULL;
-		s->pend->n_ops = 0;
+		s->pend->txn_end = NULL;
+		s->pend->n_ops = s->pend->n_txn = 0;
 	}
 	return r;
 }
@@ -693,6 +876,7 @@ static int put_record(struct mxc_store *s, unsigned db, const char *name)
 		return r;
 	}
 	s->pend->n_records++;
+	seen_add(&s->seen, db, name);
 	return batch_full(s) ? commit_async(s) : 0;
 }
 
@@ -747,6 +931,14 @@ static int exists(struct mxc_store *s, unsigned db, const char *name)
 	 * so a name is always found in one of the three. */
 	if (batched(s, db, name))
 		return 1;
+	if (s->seen.words && !seen_maybe(&s->seen, db, name)) {
+		s->seen.skipped++;
+		return 0;
+	}
+	if (++s->lookups >= LOOKUPS_PER_TRIM) {
+		s->lookups = 0;
+		s->api->trim(s->kv);
+	}
 	r = s->api->get(s->kv, db, name, strlen(name), &v, &vlen);
 	if (r == MXC_ENOTFOUND)
 		return 0;
@@ -800,11 +992,14 @@ int mxc_store_counter_add(struct mxc_store *s, const char *name, uint64_t delta)
 	if (r)
 		return r;
 	/* The delta travels with the pending batch, so that it is committed
-	 * in the same transaction as the records it counts. A handful of
-	 * counter names exist: a linear scan beats a map. */
+	 * in the same transaction as the records it counts (those queued
+	 * next to it). A handful of counter names and transactions per batch
+	 * exist: a linear scan beats a map. */
 	b = s->pend;
 	for (size_t i = 0; i < b->n_ctr; i++) {
-		if (strcmp(b->ctr[i].name, name) == 0) {
+		/* Deltas merge only within one transaction's writes. */
+		if (strcmp(b->ctr[i].name, name) == 0 &&
+		    b->ctr[i].at / TXN_OPS == b->n_pend / TXN_OPS) {
 			b->ctr[i].delta += delta;
 			return 0;
 		}
@@ -820,6 +1015,7 @@ int mxc_store_counter_add(struct mxc_store *s, const char *name, uint64_t delta)
 	}
 	memcpy(b->ctr[b->n_ctr].name, name, n + 1);
 	b->ctr[b->n_ctr].delta = delta;
+	b->ctr[b->n_ctr].at = b->n_pend;
 	b->n_ctr++;
 	return 0;
 }
@@ -1186,6 +1382,7 @@ static void store_free(struct mxc_store *s)
 		pthread_mutex_destroy(&s->c.mu);
 	}
 	mxc_buf_free(&s->enc);
+	mxc_free(s->seen.words);
 	mxc_free(s->dir);
 	mxc_free(s);
 }
@@ -1242,6 +1439,11 @@ int mxc_store_open(const char *dir, unsigned flags, unsigned batch_size,
 	r = s->api->open(&s->kv, dir, flags, g_initial_mapsize, errmsg, errlen);
 	if (!r)
 		r = check_schema(s, errmsg, errlen);
+	if (!r && !s->rdonly) {
+		r = seen_start(s);
+		if (r)
+			snprintf(errmsg, errlen, "store %s: %s", dir, mxc_strerror(r));
+	}
 	if (r) {
 		if (!errmsg[0])
 			snprintf(errmsg, errlen, "store %s: %s", dir, mxc_strerror(r));
@@ -1295,6 +1497,10 @@ int mxc_store_close(struct mxc_store *s)
 		return 0;
 	r = s->rdonly ? 0 : close_flush(s);
 	committer_stop(s);
+	if (s->seen.words)
+		mxc_log_debug("store %s: %llu names put, %llu lookups answered by the filter",
+			      s->dir, (unsigned long long)s->seen.added,
+			      (unsigned long long)s->seen.skipped);
 	rc = s->api->close(s->kv);
 	store_free(s);
 	return r ? r : rc;

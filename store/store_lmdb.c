@@ -45,6 +45,11 @@
  *   by about one batch more than with synchronous commits.
  * - MDB_NORDAHEAD: lookups and puts land on random pages of a file that
  *   can outgrow memory; reading ahead around each would only evict pages.
+ * - Mapped pages. Each random read through the map maps 64 KiB or more of
+ *   the page cache into the process (fault-around), so a scan's resident
+ *   set would grow to the size of the store. Writes, lookups and walks
+ *   drop the map's pages (MADV_DONTNEED) whenever 16 MiB more file pages
+ *   are mapped than after the last drop: see drop_map_pages().
  * - MDB_NOTLS, so the cached read transaction and an each() walk can be open
  *   at once in the same thread.
  * - A writer takes flock(LOCK_EX) on the directory before LMDB opens it:
@@ -65,11 +70,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <lmdb.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -83,6 +92,19 @@
 /* Past this the disk, not the map, is the limit to report. */
 #define MAP_MAX (sizeof(size_t) >= 8 ? (size_t)1 << 40 : (size_t)1 << 30)
 #define MAP_MIN ((size_t)64 << 10)
+/*
+ * File pages this process may have mapped beyond what it had after the last
+ * drop (see drop_map_pages) before the map's pages are dropped again. A
+ * drop costs the faults that map the pages back, the B-tree's branch pages
+ * first, so it is done when this budget is spent, not at a fixed rate.
+ */
+#define MAP_BUDGET ((size_t)16 << 20)
+/* Puts between two looks at the budget inside one write: on a large store
+ * each put maps 64 to 256 KiB (100 on average, measured), so the budget is
+ * overrun by about 3 MiB at most. */
+#define DROP_CHECK_EVERY 32
+/* Records between two looks at the budget in a walk (export, merge). */
+#define WALK_CHECK_EVERY 512
 
 const char *const mxc__kv_db_names[MXC__DB__COUNT] = {
 	[MXC__DB_DOMAINS] = "domains", [MXC__DB_HOSTS] = "hosts",
@@ -97,9 +119,16 @@ struct lmdb_kv {
 	bool rtxn_live;
 	unsigned walking;   /* each() read txns open now */
 	size_t mapsize;
+	void *map_base;     /* where data.mdb is mapped (find_map), or NULL */
+	size_t map_len;
+	size_t psize;       /* LMDB's page size */
 	bool rdonly;
 	bool opened;        /* mdb_env_open succeeded */
 	int dir_fd;         /* the directory, flock'ed by a writer; -1 otherwise */
+	int statm_fd;       /* /proc/self/statm, or -1: then every look drops */
+	/* File pages mapped right after the last drop, read and written by
+	 * both threads (a drop may run on either). */
+	_Atomic size_t shared_floor;
 	/* Written by commit() on the committer thread, read and cleared by
 	 * after_commit() on the owner; store.c's mutex orders the two. */
 	int commit_rc;      /* LMDB code of the last commit(), to log */
@@ -164,6 +193,121 @@ static int lmdb_error(int rc)
 	if (lmdb_unusual(rc))
 		mxc_log_error("store: %s", mdb_strerror(rc));
 	return lmdb_code(rc);
+}
+
+/*
+ * Where LMDB mapped data.mdb: mdb_env_info() names the address only for
+ * MDB_FIXEDMAP, so it is looked up in /proc/self/maps by the file's device
+ * and inode. Called by the owner after open and after every resize (the
+ * map moves then). Not found (no /proc): map_base stays NULL and the pages
+ * are simply not dropped.
+ */
+static void find_map(struct lmdb_kv *kv)
+{
+	char line[4096];
+	struct stat st;
+	int fd = -1;
+	FILE *f;
+
+	kv->map_base = NULL;
+	kv->map_len = 0;
+	if (mdb_env_get_fd(kv->env, &fd) || fd < 0 || fstat(fd, &st) != 0)
+		return;
+	f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		/* start-end perms offset major:minor inode path */
+		unsigned long long lo, hi, off, ino;
+		unsigned maj, mnt;
+		char perms[8];
+
+		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu", &lo, &hi, perms, &off, &maj,
+			   &mnt, &ino) != 7)
+			continue;
+		if (ino != (unsigned long long)st.st_ino || off != 0 ||
+		    makedev(maj, mnt) != st.st_dev || perms[3] != 's')
+			continue;
+		kv->map_base = (void *)(uintptr_t)lo;
+		kv->map_len = (size_t)(hi - lo);
+		break;
+	}
+	fclose(f);
+}
+
+/*
+ * Takes the pages of the map out of this process (drop_if_over_budget
+ * decides when). A lookup or a put reads the leaf it lands on (and the branch pages above it) through the
+ * map; the kernel maps each faulting page together with its neighbours in
+ * the page cache (fault-around, 64 KiB, or a whole large folio), and every
+ * page a commit wrote is in the page cache. So without this the resident
+ * set grows with every record written, until it covers the whole store.
+ * The map is shared and read-only (no MDB_WRITEMAP; LMDB writes with
+ * write(2)), so MADV_DONTNEED loses nothing: it only unmaps, the pages stay
+ * in the page cache, and the next access by any thread, also one inside a
+ * read transaction, maps the same bytes again. Called on whichever thread
+ * committed; the map cannot move meanwhile (it is resized only with no
+ * commit running). Failure is harmless and ignored.
+ */
+static void drop_map_pages(struct lmdb_kv *kv)
+{
+	MDB_envinfo info;
+	size_t len;
+
+	if (!kv->map_base || mdb_env_info(kv->env, &info))
+		return;
+	len = (info.me_last_pgno + 1) * kv->psize;
+	if (len > kv->map_len)
+		len = kv->map_len;
+	(void)madvise(kv->map_base, len, MADV_DONTNEED);
+}
+
+/* File-backed pages of this process now (statm's third field), or 0. */
+static size_t shared_pages(const struct lmdb_kv *kv)
+{
+	char buf[128];
+	ssize_t n;
+	size_t v = 0;
+	const char *p;
+
+	if (kv->statm_fd < 0)
+		return 0;
+	n = pread(kv->statm_fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* "size resident shared text lib data dt", in pages */
+	p = strchr(buf, ' ');
+	if (p)
+		p = strchr(p + 1, ' ');
+	if (!p)
+		return 0;
+	for (p++; *p >= '0' && *p <= '9'; p++)
+		v = v * 10 + (size_t)(*p - '0');
+	return v;
+}
+
+/*
+ * Drops the map's pages when this process has mapped more than MAP_BUDGET
+ * of file pages since the last drop. The floor is re-read after each drop,
+ * so code pages mapped as the scan warms up do not eat the budget. Cheap
+ * enough to call every few dozen puts: one pread of /proc/self/statm.
+ */
+static void drop_if_over_budget(struct lmdb_kv *kv)
+{
+	size_t now = shared_pages(kv), page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t floor = atomic_load_explicit(&kv->shared_floor, memory_order_relaxed);
+
+	if (now && now < floor) {
+		/* Something else was unmapped: a lower floor. */
+		atomic_store_explicit(&kv->shared_floor, now, memory_order_relaxed);
+		return;
+	}
+	/* Without statm (now 0) every look drops. */
+	if (now && now - floor < MAP_BUDGET / page)
+		return;
+	drop_map_pages(kv);
+	atomic_store_explicit(&kv->shared_floor, shared_pages(kv), memory_order_relaxed);
 }
 
 /* True when the file exists; errno tells why not otherwise. */
@@ -302,6 +446,7 @@ static int kv_open(void **out, const char *dir, unsigned flags, size_t mapsize,
 	struct lmdb_kv *kv;
 	unsigned env_flags = 0;
 	MDB_envinfo info;
+	MDB_stat st;
 	off_t data_size;
 	int rc, r;
 
@@ -313,6 +458,7 @@ static int kv_open(void **out, const char *dir, unsigned flags, size_t mapsize,
 	if (!kv)
 		return MXC_ENOMEM;
 	kv->dir_fd = -1;
+	kv->statm_fd = -1;
 	kv->rdonly = (flags & MXC_STORE_RDONLY) != 0;
 	kv->mapsize = mapsize ? mapsize : MAP_DEFAULT;
 	if (kv->mapsize < MAP_MIN)
@@ -351,6 +497,11 @@ static int kv_open(void **out, const char *dir, unsigned flags, size_t mapsize,
 	/* LMDB may have enlarged the map to fit the file. */
 	if (mdb_env_info(kv->env, &info) == 0)
 		kv->mapsize = info.me_mapsize;
+	if (mdb_env_stat(kv->env, &st) == 0)
+		kv->psize = st.ms_psize;
+	find_map(kv);
+	kv->statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+	atomic_store_explicit(&kv->shared_floor, shared_pages(kv), memory_order_relaxed);
 	r = open_dbs(kv, dir, errmsg, errlen);
 	if (r)
 		goto fail;
@@ -379,6 +530,8 @@ static int kv_close(void *p)
 	/* Only now may another writer come in. */
 	if (kv->dir_fd >= 0)
 		close(kv->dir_fd);
+	if (kv->statm_fd >= 0)
+		close(kv->statm_fd);
 	mxc_free(kv);
 	return r;
 }
@@ -394,8 +547,10 @@ static int begin_read(struct lmdb_kv *kv, MDB_txn **txn)
 
 	if (rc == MDB_MAP_RESIZED && !kv->rtxn && !kv->walking) {
 		rc = mdb_env_set_mapsize(kv->env, 0);
-		if (!rc)
+		if (!rc) {
+			find_map(kv);
 			rc = mdb_txn_begin(kv->env, NULL, MDB_RDONLY, txn);
+		}
 	}
 	return lmdb_error(rc);
 }
@@ -498,6 +653,10 @@ static int write_once(struct lmdb_kv *kv, const struct mxc__kv_op *ops, size_t n
 		MDB_val v = { op->vlen, (void *)op->val };
 		MDB_dbi dbi = kv->dbi[op->db];
 
+		/* A batch of thousands of puts on a large tree would map
+		 * 64 KiB or more per put before the drop after the commit. */
+		if (i && i % DROP_CHECK_EVERY == 0)
+			drop_if_over_budget(kv);
 		switch (op->kind) {
 		case MXC__KV_PUT_NEW:
 			rc = mdb_put(txn, dbi, &k, &v, MDB_NOOVERWRITE);
@@ -520,7 +679,10 @@ static int write_once(struct lmdb_kv *kv, const struct mxc__kv_op *ops, size_t n
 		return rc;
 	}
 	/* mdb_txn_commit frees the txn whether or not it succeeds. */
-	return mdb_txn_commit(txn);
+	rc = mdb_txn_commit(txn);
+	if (!rc)
+		drop_if_over_budget(kv);
+	return rc;
 }
 
 /* On the owner: logs the damaged counters a write restarted. */
@@ -558,6 +720,7 @@ static int grow(struct lmdb_kv *kv)
 		return lmdb_error(rc);
 	mxc_log_debug("store: map grown from %zu to %zu bytes", kv->mapsize, want);
 	kv->mapsize = want;
+	find_map(kv);
 	return 0;
 }
 
@@ -626,6 +789,7 @@ static int kv_each(void *p, unsigned db, mxc__kv_each_cb cb, void *arg)
 	MDB_txn *txn;
 	MDB_cursor *cur;
 	MDB_val k, v;
+	size_t seen = 0;
 	int rc, r;
 
 	if (mxc_fails_assert(db < MXC__DB__COUNT))
@@ -645,6 +809,9 @@ static int kv_each(void *p, unsigned db, mxc__kv_each_cb cb, void *arg)
 		r = cb(arg, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
 		if (r)
 			break;
+		/* A walk of the whole store would map all of it. */
+		if (++seen % WALK_CHECK_EVERY == 0)
+			drop_if_over_budget(kv);
 	}
 	if (!r && rc != MDB_NOTFOUND)
 		r = lmdb_error(rc);
@@ -671,6 +838,11 @@ static int kv_count(void *p, unsigned db, uint64_t *n)
 	return r;
 }
 
+static void kv_trim(void *p)
+{
+	drop_if_over_budget(p);
+}
+
 static size_t kv_mapsize(void *p)
 {
 	struct lmdb_kv *kv = p;
@@ -690,6 +862,7 @@ static const struct mxc__kv_api lmdb_api = {
 	.each = kv_each,
 	.count = kv_count,
 	.mapsize = kv_mapsize,
+	.trim = kv_trim,
 };
 
 const struct mxc__kv_api *mxc__kv_lmdb(void)
