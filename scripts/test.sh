@@ -15,12 +15,15 @@ CC=clang cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Debug \
 	-DMXC_SANITIZE=ON -DMXC_FUZZ=ON -DMXC_WERROR=ON >/dev/null
 cmake --build "$build" -j"$(nproc)"
 
-# The store's committer thread under ThreadSanitizer first, in a tree of its
-# own (TSan cannot be combined with ASan).
+# The threads (the store's committer) under ThreadSanitizer first, in a tree
+# of their own (TSan cannot be combined with ASan).
 tsan=${build}-tsan
 CC=clang cmake -S "$root" -B "$tsan" -DCMAKE_BUILD_TYPE=Debug -DMXC_TSAN=ON >/dev/null
-cmake --build "$tsan" -j"$(nproc)" --target test_store
-TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 "$tsan/tests/test_store"
+tsan_tests=(test_store test_store_mem)
+cmake --build "$tsan" -j"$(nproc)" --target "${tsan_tests[@]}"
+for t in "${tsan_tests[@]}"; do
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 "$tsan/tests/$t"
+done
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
