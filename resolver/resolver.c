@@ -783,6 +783,165 @@ static void lazy_free(struct mxc__lazy_pkt *l)
 	l->pkt = NULL;
 }
 
+/* Reading answers straight from the wire (see resolver.h). */
+
+/* More pointers than labels a name can have means a loop. */
+#define NAME_MAX_POINTERS 128
+
+int mxc_dns_name_read(const uint8_t *msg, size_t len, size_t pos, uint8_t *out,
+		      size_t *out_len, size_t *end)
+{
+	size_t o = 0;
+	bool jumped = false;
+	unsigned hops = 0;
+
+	for (;;) {
+		uint8_t c;
+
+		if (pos >= len)
+			return MXC_EPARSE;
+		c = msg[pos];
+		if ((c & 0xc0) == 0xc0) {
+			if (pos + 1 >= len || ++hops > NAME_MAX_POINTERS)
+				return MXC_EPARSE;
+			if (!jumped && end)
+				*end = pos + 2;
+			jumped = true;
+			pos = (size_t)(c & 0x3f) << 8 | msg[pos + 1];
+			continue;
+		}
+		if (c & 0xc0)
+			return MXC_EPARSE; /* 01 and 10: no such label types in use */
+		if (o + 1 + c > MXC_DNS_NAME_WIRE_MAX || pos + 1 + c > len)
+			return MXC_EPARSE;
+		out[o++] = c;
+		if (c == 0)
+			break;
+		for (size_t i = 1; i <= c; i++)
+			out[o++] = lower(msg[pos + i]);
+		pos += 1 + (size_t)c;
+	}
+	if (!jumped && end)
+		*end = pos + 1;
+	*out_len = o;
+	return 0;
+}
+
+int mxc_dns_walk_init(struct mxc_dns_walk *w, const uint8_t *msg, size_t len)
+{
+	uint8_t scratch[MXC_DNS_NAME_WIRE_MAX];
+	size_t pos = 12, n;
+	unsigned qd;
+
+	memset(w, 0, sizeof(*w));
+	if (!msg || len < 12)
+		return MXC_EPARSE;
+	qd = (unsigned)(msg[4] << 8 | msg[5]);
+	for (unsigned i = 0; i < qd; i++) {
+		if (mxc_dns_name_read(msg, len, pos, scratch, &n, &pos) != 0 || pos + 4 > len)
+			return MXC_EPARSE;
+		pos += 4;
+	}
+	w->msg = msg;
+	w->len = len;
+	w->pos = pos;
+	for (int s = 0; s < 3; s++)
+		w->left[s] = (uint16_t)(msg[6 + 2 * s] << 8 | msg[7 + 2 * s]);
+	return 0;
+}
+
+int mxc_dns_walk_next(struct mxc_dns_walk *w, struct mxc_dns_rr *rr)
+{
+	uint8_t scratch[MXC_DNS_NAME_WIRE_MAX];
+	const uint8_t *p;
+	size_t pos, n;
+
+	while (w->section < 3 && w->left[w->section] == 0)
+		w->section++;
+	if (w->section >= 3)
+		return 0;
+	rr->owner = w->pos;
+	/* Reading the whole owner checks it once; callers may then trust it. */
+	if (mxc_dns_name_read(w->msg, w->len, w->pos, scratch, &n, &pos) != 0 ||
+	    pos + 10 > w->len)
+		return MXC_EPARSE;
+	p = w->msg + pos;
+	rr->type = (uint16_t)(p[0] << 8 | p[1]);
+	rr->rclass = (uint16_t)(p[2] << 8 | p[3]);
+	rr->ttl = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
+	rr->rdlen = (uint16_t)(p[8] << 8 | p[9]);
+	rr->rdata = pos + 10;
+	if (rr->rdata + rr->rdlen > w->len)
+		return MXC_EPARSE;
+	rr->section = (uint8_t)(w->section + 1);
+	w->pos = rr->rdata + rr->rdlen;
+	w->left[w->section]--;
+	return 1;
+}
+
+int mxc_dns_msg_check(const uint8_t *msg, size_t len)
+{
+	struct mxc_dns_walk w;
+	struct mxc_dns_rr rr;
+	int r = mxc_dns_walk_init(&w, msg, len);
+
+	while (r == 0 && (r = mxc_dns_walk_next(&w, &rr)) == 1)
+		r = 0;
+	return r;
+}
+
+/* Bytes a name's presentation form escapes with a backslash (as ldns does). */
+static bool escaped_char(uint8_t c)
+{
+	return c == '.' || c == ';' || c == '(' || c == ')' || c == '\\';
+}
+
+int mxc_dns_name_str(const uint8_t *name, size_t len, char *out, size_t outlen)
+{
+	size_t p = 0, o = 0;
+
+	if (!name || len == 0 || len > MXC_DNS_NAME_WIRE_MAX || outlen == 0)
+		return MXC_ENAME;
+	while (p < len && name[p] != 0) {
+		uint8_t c = name[p++];
+
+		if (c > 63 || p + c >= len)
+			return MXC_ENAME;
+		if (o > 0) {
+			if (o + 1 >= outlen)
+				return MXC_ETOOBIG;
+			out[o++] = '.';
+		}
+		for (size_t i = 0; i < c; i++) {
+			uint8_t b = lower(name[p + i]);
+
+			if (escaped_char(b)) {
+				if (o + 2 >= outlen)
+					return MXC_ETOOBIG;
+				out[o++] = '\\';
+				out[o++] = (char)b;
+			} else if (b <= 0x20 || b >= 0x7f) {
+				if (o + 4 >= outlen)
+					return MXC_ETOOBIG;
+				out[o++] = '\\';
+				out[o++] = (char)('0' + b / 100);
+				out[o++] = (char)('0' + b / 10 % 10);
+				out[o++] = (char)('0' + b % 10);
+			} else {
+				if (o + 1 >= outlen)
+					return MXC_ETOOBIG;
+				out[o++] = (char)b;
+			}
+		}
+		p += c;
+	}
+	/* The root label must end the name, exactly where it ends. */
+	if (p + 1 != len)
+		return MXC_ENAME;
+	out[o] = '\0';
+	return 0;
+}
+
 enum wire_check { WIRE_OK, WIRE_MALFORMED, WIRE_MISMATCH };
 
 /*
