@@ -203,19 +203,18 @@ static uint8_t lower(uint8_t c)
 	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + ('a' - 'A')) : c;
 }
 
-int mxc__name_to_wire(const char *name, uint8_t *out, size_t *len)
+/* Names with escapes (rare: input names are normalised) go through ldns. */
+static int name_to_wire_ldns(const char *name, uint8_t *out, size_t *len)
 {
 	ldns_rdf *rdf = NULL;
 	size_t n;
 	const uint8_t *d;
 
-	if (!name || !*name)
-		return MXC_ENAME;
 	if (ldns_str2rdf_dname(&rdf, name) != LDNS_STATUS_OK || !rdf)
 		return MXC_ENAME;
 	n = ldns_rdf_size(rdf);
 	d = ldns_rdf_data(rdf);
-	if (n == 0 || n > 255) {
+	if (n == 0 || n > MXC_DNS_NAME_WIRE_MAX) {
 		ldns_rdf_deep_free(rdf);
 		return MXC_ENAME;
 	}
@@ -224,6 +223,47 @@ int mxc__name_to_wire(const char *name, uint8_t *out, size_t *len)
 		out[i] = lower(d[i]);
 	*len = n;
 	ldns_rdf_deep_free(rdf);
+	return 0;
+}
+
+/*
+ * Every question's name passes through here, so plain names (no escapes)
+ * are converted in place rather than through an ldns_rdf (two allocations).
+ * The rules are ldns_str2rdf_dname's: "." is the root, the final dot is
+ * optional, labels of 1 to 63 bytes, at most 255 bytes in all.
+ */
+int mxc__name_to_wire(const char *name, uint8_t *out, size_t *len)
+{
+	const char *p = name;
+	size_t o = 0;
+
+	if (!name || !*name)
+		return MXC_ENAME;
+	if (strchr(name, '\\'))
+		return name_to_wire_ldns(name, out, len);
+	if (name[0] == '.' && name[1] == '\0') {
+		out[0] = 0;
+		*len = 1;
+		return 0;
+	}
+	while (*p) {
+		size_t lab = o++, n = 0;
+
+		while (*p && *p != '.') {
+			/* Room must stay for the root label after this byte. */
+			if (n == 63 || o >= MXC_DNS_NAME_WIRE_MAX - 1)
+				return MXC_ENAME;
+			out[o++] = lower((uint8_t)*p++);
+			n++;
+		}
+		if (n == 0)
+			return MXC_ENAME; /* a leading dot, or two in a row */
+		out[lab] = (uint8_t)n;
+		if (*p == '.')
+			p++;
+	}
+	out[o++] = 0;
+	*len = o;
 	return 0;
 }
 
@@ -479,6 +519,28 @@ static void dispatch(struct mxc_resolver *r, struct mxc__question *q)
 
 /* Sending. */
 
+/*
+ * The upstream a socket of @p family is connected to: the only one of that
+ * family, if there is only one (the usual census set-up, one local
+ * resolver). A connected socket skips the route lookup and the address copy
+ * of every datagram it sends, and the kernel drops datagrams from any other
+ * source before they cost us anything. NULL when several upstreams share
+ * the family's sockets.
+ */
+static const struct mxc__upstream *sole_upstream(const struct mxc_resolver *r, int family)
+{
+	const struct mxc__upstream *found = NULL;
+
+	for (size_t i = 0; i < r->n_ups; i++) {
+		if (r->ups[i].cfg.addr.ss_family != family)
+			continue;
+		if (found)
+			return NULL;
+		found = &r->ups[i];
+	}
+	return found;
+}
+
 static void send_cb(uv_udp_send_t *req, int status)
 {
 	struct sendreq *sr = mxc_container_of(req, struct sendreq, req);
@@ -501,6 +563,8 @@ static void send_now(struct mxc_resolver *r, struct mxc__question *q)
 	uv_buf_t buf = uv_buf_init((char *)q->qwire, q->qwire_len);
 	int rc;
 
+	if (sole_upstream(r, s->family))
+		sa = NULL; /* connected: libuv refuses an address */
 	rc = uv_udp_try_send(&s->udp, &buf, 1, sa);
 	if (rc >= 0)
 		return;
@@ -539,6 +603,7 @@ static void flush_sends(struct mxc_resolver *r)
 	r->outq_len = 0;
 	while (n_left > 0) {
 		unsigned sock = r->outq[0]->sock, n = 0, keep = 0;
+		bool connected = sole_upstream(r, r->socks[sock].family) != NULL;
 		uv_os_fd_t fd;
 		int sent = -1;
 
@@ -555,8 +620,10 @@ static void flush_sends(struct mxc_resolver *r)
 			iov[n].iov_base = q->qwire;
 			iov[n].iov_len = q->qwire_len;
 			memset(&msgs[n], 0, sizeof(msgs[n]));
-			msgs[n].msg_hdr.msg_name = &r->ups[q->upstream].cfg.addr;
-			msgs[n].msg_hdr.msg_namelen = r->ups[q->upstream].cfg.addrlen;
+			if (!connected) {
+				msgs[n].msg_hdr.msg_name = &r->ups[q->upstream].cfg.addr;
+				msgs[n].msg_hdr.msg_namelen = r->ups[q->upstream].cfg.addrlen;
+			}
 			msgs[n].msg_hdr.msg_iov = &iov[n];
 			msgs[n].msg_hdr.msg_iovlen = 1;
 			n++;
@@ -646,7 +713,8 @@ static void detach(struct mxc_resolver *r, struct mxc__question *q)
 	default:
 		break;
 	}
-	mxc__htab_remove(&r->questions, &q->hnode);
+	if (mxc__hnode_linked(&q->hnode))
+		mxc__htab_remove(&r->questions, &q->hnode);
 	q_set_state(q, MXC__Q_DONE);
 }
 
@@ -1149,6 +1217,34 @@ int mxc_resolver_query(struct mxc_resolver *r, const char *name, uint16_t type,
 	return mxc_resolver_query_flags(r, name, type, 0, cb, arg);
 }
 
+/*
+ * A question its asker vouches is unique (MXC_DNS_UNIQUE): no cache, no
+ * coalescing, so it stays out of both tables; close and expiry find it in
+ * the upstream queues and timeout FIFOs instead.
+ */
+static int ask_unique(struct mxc_resolver *r, const struct mxc__qkey *key, unsigned flags,
+		      struct mxc__waiter *w)
+{
+	struct mxc__question *q = mxc__pool_get(&r->qpool);
+
+	if (!q) {
+		mxc__pool_put(&r->wpool, w);
+		return MXC_ENOMEM;
+	}
+	memset(q, 0, offsetof(struct mxc__question, qwire));
+	mxc__hnode_init(&q->hnode);
+	mxc__list_init(&q->link);
+	build_query(q, key->name, key->len, key->type, r->opts.checking_disabled);
+	q->nocache = true;
+	q->priority = (flags & MXC_DNS_PRIORITY) != 0;
+	q->waiters = w;
+	q->wtail = &w->next;
+	q->upstream = (uint16_t)(r->rr_next++ % r->n_ups);
+	r->st.queries++;
+	dispatch(r, q);
+	return 0;
+}
+
 int mxc_resolver_query_flags(struct mxc_resolver *r, const char *name, uint16_t type,
 			     unsigned flags, mxc_dns_cb cb, void *arg)
 {
@@ -1169,7 +1265,6 @@ int mxc_resolver_query_flags(struct mxc_resolver *r, const char *name, uint16_t 
 		return rc;
 	key.name = wire;
 	key.type = type;
-	hash = mxc__key_hash(r, wire, key.len, type);
 	w = mxc__pool_get(&r->wpool);
 	if (!w)
 		return MXC_ENOMEM;
@@ -1177,7 +1272,10 @@ int mxc_resolver_query_flags(struct mxc_resolver *r, const char *name, uint16_t 
 	w->cb = cb;
 	w->arg = arg;
 	w->entry = NULL;
+	if (flags & MXC_DNS_UNIQUE)
+		return ask_unique(r, &key, flags, w);
 
+	hash = mxc__key_hash(r, wire, key.len, type);
 	w->entry = mxc__cache_get(r, wire, key.len, type, hash);
 	if (w->entry) {
 		w->entry->refs++;
@@ -1297,6 +1395,13 @@ void mxc_resolver_close(struct mxc_resolver *r)
 	r->close_cursor = 0;
 	while ((n = mxc__htab_any(&r->questions, &r->close_cursor)))
 		finish_status(r, q_of_hnode(n), MXC_DNS_CANCELED);
+	/* Unique questions are in no table: they wait in a queue or a FIFO. */
+	for (unsigned l = 0; l < r->n_levels; l++)
+		while (!mxc__list_empty(&r->tfifo[l]))
+			finish_status(r, q_of_link(r->tfifo[l].next), MXC_DNS_CANCELED);
+	for (size_t i = 0; i < r->n_ups; i++)
+		while (!mxc__list_empty(&r->ups[i].queue))
+			finish_status(r, q_of_link(r->ups[i].queue.next), MXC_DNS_CANCELED);
 	teardown(r);
 }
 
@@ -1351,6 +1456,9 @@ static int open_socket(struct mxc_resolver *r, struct mxc__sock *s, int family)
 	/* Port 0: the kernel picks a random ephemeral port for each socket. */
 	rc = uv_udp_bind(&s->udp, (const struct sockaddr *)&any,
 			 family == AF_INET6 ? UV_UDP_IPV6ONLY : 0);
+	if (rc == 0 && sole_upstream(r, family))
+		rc = uv_udp_connect(&s->udp,
+				    (const struct sockaddr *)&sole_upstream(r, family)->cfg.addr);
 	if (rc == 0)
 		rc = uv_udp_recv_start(&s->udp, udp_alloc, udp_recv);
 	if (rc)

@@ -271,6 +271,15 @@ enum {
 	 * cap does not hold every one of those domains for the whole backlog.
 	 */
 	MXC_DNS_PRIORITY = 1u << 1,
+	/**
+	 * The caller knows nobody asks this question while it is in flight
+	 * and nobody will ask it again (a domain's own records in a census,
+	 * each domain scanned once): it is neither looked up in nor added to
+	 * the cache or the table of questions in flight, which saves two hash
+	 * lookups and an insertion per question. Implies MXC_DNS_NOCACHE. Two
+	 * identical questions that both carry it are simply both sent.
+	 */
+	MXC_DNS_UNIQUE = 1u << 2,
 };
 
 /**

@@ -875,11 +875,11 @@ static int job_ask(struct mxc_job *j, int q)
 	j->slots[q].q = (uint8_t)q;
 	/*
 	 * The domain's own records are asked once per run (duplicates never
-	 * reach a job), so caching them would only cost. The implicit-MX
-	 * addresses are cached: the host job asks for them again.
+	 * reach a job), so caching or coalescing them would only cost. The
+	 * implicit-MX addresses are cached: the host job asks for them again.
 	 */
 	r = mxc_resolver_query_flags(j->scan->resolver, qname, job_questions[q].type,
-				     q <= Q_TLSRPT ? MXC_DNS_NOCACHE : 0, job_answer_cb,
+				     q <= Q_TLSRPT ? MXC_DNS_UNIQUE : 0, job_answer_cb,
 				     &j->slots[q]);
 	if (r)
 		return r;

@@ -1,7 +1,9 @@
 /**
  * \file
  * Tests of the resolver's wire readers (mxc_dns_walk_*, mxc_dns_name_read,
- * mxc_dns_name_str): the scanner reads MX answers with them instead of ldns,
+ * mxc_dns_name_str) and of its name encoder (mxc__name_to_wire, which
+ * handles plain names without ldns): the scanner reads MX answers with them
+ * instead of ldns,
  * so they must agree with ldns on every well-formed message and refuse, in
  * bounded time, every malformed one. Agreement is checked against ldns
  * itself on messages ldns builds and on pseudo-random names; refusal on
@@ -21,6 +23,7 @@
 
 #include "common/error.h"
 #include "resolver/resolver.h"
+#include "resolver/resolver_internal.h"
 
 /* A response built by ldns: question, answers, authority, additional. */
 static uint8_t *build_msg(size_t *len, const char *qname, const char *const *answers,
@@ -305,6 +308,52 @@ static void test_name_str_edges(void **state)
 			 MXC_ENAME);
 }
 
+static void test_name_to_wire_matches_ldns(void **state)
+{
+	/* Plain names: what the fast path takes; dots in every position. */
+	static const char alphabet[] = "aZ0-_.*@xy.";
+	uint32_t seed = 7;
+
+	(void)state;
+	for (int t = 0; t < 20000; t++) {
+		char name[300];
+		size_t n = (size_t)(t < 10000 ? next_rand(&seed) % 12 : 60 + next_rand(&seed) % 240);
+		uint8_t got[MXC_DNS_NAME_WIRE_MAX], want[MXC_DNS_NAME_WIRE_MAX];
+		size_t got_len = 0, want_len = 0;
+		ldns_rdf *rdf = NULL;
+		bool ldns_ok;
+		int r;
+
+		for (size_t i = 0; i < n; i++)
+			name[i] = alphabet[next_rand(&seed) % (sizeof(alphabet) - 1)];
+		name[n] = '\0';
+		/* Long labels, so that the 63- and 255-byte limits are met. */
+		if (t >= 10000)
+			for (size_t i = 0; i < n; i++)
+				if (name[i] == '.' && next_rand(&seed) % 4)
+					name[i] = 'q';
+		ldns_ok = n > 0 && ldns_str2rdf_dname(&rdf, name) == LDNS_STATUS_OK && rdf &&
+			  ldns_rdf_size(rdf) <= MXC_DNS_NAME_WIRE_MAX;
+		if (ldns_ok) {
+			want_len = ldns_rdf_size(rdf);
+			memcpy(want, ldns_rdf_data(rdf), want_len);
+			for (size_t i = 0; i < want_len; i++)
+				if (want[i] >= 'A' && want[i] <= 'Z')
+					want[i] = (uint8_t)(want[i] - 'A' + 'a');
+		}
+		if (rdf)
+			ldns_rdf_deep_free(rdf);
+		r = mxc__name_to_wire(name, got, &got_len);
+		if ((r == 0) != ldns_ok)
+			fail_msg("'%s': ldns %s, mxc__name_to_wire %d", name,
+				 ldns_ok ? "accepts" : "refuses", r);
+		if (ldns_ok) {
+			assert_int_equal(got_len, want_len);
+			assert_memory_equal(got, want, got_len);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +362,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_records),
 		cmocka_unit_test(test_name_str_matches_ldns),
 		cmocka_unit_test(test_name_str_edges),
+		cmocka_unit_test(test_name_to_wire_matches_ldns),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
