@@ -106,7 +106,6 @@ struct job_arena {
 
 struct mxc_job {
 	struct mxc_scan *scan;
-	char domain[MXC_NAME_MAX + 1];
 	uint64_t rank;
 	enum job_state state;
 	unsigned pending;       /**< questions outstanding */
@@ -119,17 +118,22 @@ struct mxc_job {
 	struct mxc_raw_answer raw[Q__COUNT];
 	bool asked[Q__COUNT];
 	uint32_t n_mx;
-	struct mxc_mx mx[JOB_MX_HARD_MAX];
 	size_t implicit_addrs;  /**< A and AAAA records of the domain itself */
-	/* The MTA-STS policy fetch (when --probes has https) */
-	struct mxc_gate_req sts_req;
 	bool sts_permitted;
-	char sts_host[MXC_NAME_MAX + 16];
-	struct sockaddr_storage sts_addrs[MXC_STS_FETCH_MAX_ADDRS];
 	size_t n_sts_addrs;
 	struct mxc_blob sts;    /**< the stored fetch (probes/probe_rec.h) */
-	struct mxc_job *next_free; /**< in the free list, when recycled */
-	struct job_arena arena; /**< raw answers and MX names; last: not cleared */
+	/*
+	 * From here on every field is written before it is read (the counts
+	 * above say how much of each array is valid), so a recycled job is
+	 * not cleared past this point: most of the job's bytes are here.
+	 */
+	char domain[MXC_NAME_MAX + 1];
+	struct mxc_mx mx[JOB_MX_HARD_MAX];
+	/* The MTA-STS policy fetch (when --probes has https) */
+	struct mxc_gate_req sts_req;
+	char sts_host[MXC_NAME_MAX + 16];
+	struct sockaddr_storage sts_addrs[MXC_STS_FETCH_MAX_ADDRS];
+	struct job_arena arena; /**< raw answers and MX names */
 };
 
 /** The questions a host job asks. */
@@ -269,8 +273,10 @@ static struct mxc_job *job_alloc(void)
 	j = mxc__pool_get(&job_pool);
 	if (!j)
 		return NULL;
-	/* Everything but the arena's bytes, which nobody reads before writing. */
-	memset(j, 0, offsetof(struct mxc_job, arena.inline_buf));
+	/* The counted part; the arena starts empty. */
+	memset(j, 0, offsetof(struct mxc_job, domain));
+	j->arena.used = 0;
+	j->arena.blocks = NULL;
 	return j;
 }
 
