@@ -12,9 +12,9 @@
 # resolver in between, so both tools measure their own pipeline against the
 # same server. First dnsperf replays exactly the questions mxcensus would ask
 # (queries.txt) for DNSPERF_SECONDS, which gives the ceiling in queries/s;
-# then `mxcensus scan --probes none --no-validate` (the DNS stage alone;
-# bench/run_dnssec.sh measures validation) runs the population under
-# /usr/bin/time -v. Printed: dnsperf queries/s and lost; mxcensus domains/s,
+# then `mxcensus scan --probes none --no-validate --qps 0` (the DNS stage
+# alone, unpaced: the ceiling is what is measured; bench/run_dnssec.sh
+# measures validation) runs the population under /usr/bin/time -v. Printed: dnsperf queries/s and lost; mxcensus domains/s,
 # queries/s sent, answers lost (timed-out attempts), peak RSS, and the ratio
 #   mxcensus domains/s / (dnsperf queries/s / queries per domain)
 # i.e. the share of the ceiling mxcensus reaches (1.0 = as fast as dnsperf).
@@ -31,8 +31,9 @@
 #   DNSPERF_OUTSTANDING   dnsperf -q (default 1000)
 #   DNSPERF_THREADS       dnsperf -T (default 2)
 #   DNSPERF_MAX_QPS       dnsperf -Q (default: none)
-#   MXC_BENCH_SCAN_ARGS   extra arguments for mxcensus scan
-#                         (e.g. "--concurrency 4000")
+#   MXC_BENCH_SCAN_ARGS   extra arguments for mxcensus scan, after
+#                         "--qps 0" (e.g. "--concurrency 4000", or
+#                         "--qps 5000" for the default pacing)
 # NSD is stopped by its PID when the script exits, however it exits.
 set -euo pipefail
 
@@ -102,7 +103,7 @@ sample_anon() {
 run_mxcensus() {
 	local bin=$1 pop=$2 run=$3 rc=0 tpid child i spid
 	rm -rf "$run/db"
-	/usr/bin/time -v -o "$run/time.out" "$bin" scan --probes none --no-validate \
+	/usr/bin/time -v -o "$run/time.out" "$bin" scan --probes none --no-validate --qps 0 \
 		--resolver "127.0.0.1:$PORT" --db "$run/db" "${SCAN_EXTRA[@]}" \
 		"$pop/domains.txt" >"$run/scan.out" 2>"$run/scan.err" &
 	tpid=$!

@@ -110,7 +110,7 @@ void mxc__htab_remove(struct mxc__htab *t, struct mxc__hnode *n)
 	for (; *pp; pp = &(*pp)->next) {
 		if (*pp == n) {
 			*pp = n->next;
-			n->next = NULL;
+			mxc__hnode_init(n);
 			t->count--;
 			return;
 		}

@@ -27,6 +27,21 @@ struct mxc__hnode {
 	uint64_t hash;           /**< full hash, compared before calling eq */
 };
 
+/**
+ * Mark @p n as in no table: a node that is never inserted (or was removed)
+ * answers false to mxc__hnode_linked(). A removed node is marked again.
+ */
+static inline void mxc__hnode_init(struct mxc__hnode *n)
+{
+	n->next = n;
+}
+
+/** Is @p n (set up with mxc__hnode_init or inserted) in a table? */
+static inline bool mxc__hnode_linked(const struct mxc__hnode *n)
+{
+	return n->next != n;
+}
+
 /** The table: an array of bucket chains. */
 struct mxc__htab {
 	struct mxc__hnode **buckets;
@@ -61,7 +76,7 @@ struct mxc__hnode *mxc__htab_find(const struct mxc__htab *t, uint64_t hash,
  */
 void mxc__htab_insert(struct mxc__htab *t, struct mxc__hnode *n);
 
-/** Unlink @p n, which must be in the table. */
+/** Unlink @p n, which must be in the table; it is marked unlinked. */
 void mxc__htab_remove(struct mxc__htab *t, struct mxc__hnode *n);
 
 /**

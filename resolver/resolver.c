@@ -203,19 +203,18 @@ static uint8_t lower(uint8_t c)
 	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + ('a' - 'A')) : c;
 }
 
-int mxc__name_to_wire(const char *name, uint8_t *out, size_t *len)
+/* Names with escapes (rare: input names are normalised) go through ldns. */
+static int name_to_wire_ldns(const char *name, uint8_t *out, size_t *len)
 {
 	ldns_rdf *rdf = NULL;
 	size_t n;
 	const uint8_t *d;
 
-	if (!name || !*name)
-		return MXC_ENAME;
 	if (ldns_str2rdf_dname(&rdf, name) != LDNS_STATUS_OK || !rdf)
 		return MXC_ENAME;
 	n = ldns_rdf_size(rdf);
 	d = ldns_rdf_data(rdf);
-	if (n == 0 || n > 255) {
+	if (n == 0 || n > MXC_DNS_NAME_WIRE_MAX) {
 		ldns_rdf_deep_free(rdf);
 		return MXC_ENAME;
 	}
@@ -224,6 +223,47 @@ int mxc__name_to_wire(const char *name, uint8_t *out, size_t *len)
 		out[i] = lower(d[i]);
 	*len = n;
 	ldns_rdf_deep_free(rdf);
+	return 0;
+}
+
+/*
+ * Every question's name passes through here, so plain names (no escapes)
+ * are converted in place rather than through an ldns_rdf (two allocations).
+ * The rules are ldns_str2rdf_dname's: "." is the root, the final dot is
+ * optional, labels of 1 to 63 bytes, at most 255 bytes in all.
+ */
+int mxc__name_to_wire(const char *name, uint8_t *out, size_t *len)
+{
+	const char *p = name;
+	size_t o = 0;
+
+	if (!name || !*name)
+		return MXC_ENAME;
+	if (strchr(name, '\\'))
+		return name_to_wire_ldns(name, out, len);
+	if (name[0] == '.' && name[1] == '\0') {
+		out[0] = 0;
+		*len = 1;
+		return 0;
+	}
+	while (*p) {
+		size_t lab = o++, n = 0;
+
+		while (*p && *p != '.') {
+			/* Room must stay for the root label after this byte. */
+			if (n == 63 || o >= MXC_DNS_NAME_WIRE_MAX - 1)
+				return MXC_ENAME;
+			out[o++] = lower((uint8_t)*p++);
+			n++;
+		}
+		if (n == 0)
+			return MXC_ENAME; /* a leading dot, or two in a row */
+		out[lab] = (uint8_t)n;
+		if (*p == '.')
+			p++;
+	}
+	out[o++] = 0;
+	*len = o;
 	return 0;
 }
 
@@ -479,6 +519,28 @@ static void dispatch(struct mxc_resolver *r, struct mxc__question *q)
 
 /* Sending. */
 
+/*
+ * The upstream a socket of @p family is connected to: the only one of that
+ * family, if there is only one (the usual census set-up, one local
+ * resolver). A connected socket skips the route lookup and the address copy
+ * of every datagram it sends, and the kernel drops datagrams from any other
+ * source before they cost us anything. NULL when several upstreams share
+ * the family's sockets.
+ */
+static const struct mxc__upstream *sole_upstream(const struct mxc_resolver *r, int family)
+{
+	const struct mxc__upstream *found = NULL;
+
+	for (size_t i = 0; i < r->n_ups; i++) {
+		if (r->ups[i].cfg.addr.ss_family != family)
+			continue;
+		if (found)
+			return NULL;
+		found = &r->ups[i];
+	}
+	return found;
+}
+
 static void send_cb(uv_udp_send_t *req, int status)
 {
 	struct sendreq *sr = mxc_container_of(req, struct sendreq, req);
@@ -501,6 +563,8 @@ static void send_now(struct mxc_resolver *r, struct mxc__question *q)
 	uv_buf_t buf = uv_buf_init((char *)q->qwire, q->qwire_len);
 	int rc;
 
+	if (sole_upstream(r, s->family))
+		sa = NULL; /* connected: libuv refuses an address */
 	rc = uv_udp_try_send(&s->udp, &buf, 1, sa);
 	if (rc >= 0)
 		return;
@@ -539,6 +603,7 @@ static void flush_sends(struct mxc_resolver *r)
 	r->outq_len = 0;
 	while (n_left > 0) {
 		unsigned sock = r->outq[0]->sock, n = 0, keep = 0;
+		bool connected = sole_upstream(r, r->socks[sock].family) != NULL;
 		uv_os_fd_t fd;
 		int sent = -1;
 
@@ -555,8 +620,10 @@ static void flush_sends(struct mxc_resolver *r)
 			iov[n].iov_base = q->qwire;
 			iov[n].iov_len = q->qwire_len;
 			memset(&msgs[n], 0, sizeof(msgs[n]));
-			msgs[n].msg_hdr.msg_name = &r->ups[q->upstream].cfg.addr;
-			msgs[n].msg_hdr.msg_namelen = r->ups[q->upstream].cfg.addrlen;
+			if (!connected) {
+				msgs[n].msg_hdr.msg_name = &r->ups[q->upstream].cfg.addr;
+				msgs[n].msg_hdr.msg_namelen = r->ups[q->upstream].cfg.addrlen;
+			}
 			msgs[n].msg_hdr.msg_iov = &iov[n];
 			msgs[n].msg_hdr.msg_iovlen = 1;
 			n++;
@@ -646,7 +713,8 @@ static void detach(struct mxc_resolver *r, struct mxc__question *q)
 	default:
 		break;
 	}
-	mxc__htab_remove(&r->questions, &q->hnode);
+	if (mxc__hnode_linked(&q->hnode))
+		mxc__htab_remove(&r->questions, &q->hnode);
 	q_set_state(q, MXC__Q_DONE);
 }
 
@@ -781,6 +849,165 @@ static void lazy_free(struct mxc__lazy_pkt *l)
 	if (l->pkt)
 		ldns_pkt_free(l->pkt);
 	l->pkt = NULL;
+}
+
+/* Reading answers straight from the wire (see resolver.h). */
+
+/* More pointers than labels a name can have means a loop. */
+#define NAME_MAX_POINTERS 128
+
+int mxc_dns_name_read(const uint8_t *msg, size_t len, size_t pos, uint8_t *out,
+		      size_t *out_len, size_t *end)
+{
+	size_t o = 0;
+	bool jumped = false;
+	unsigned hops = 0;
+
+	for (;;) {
+		uint8_t c;
+
+		if (pos >= len)
+			return MXC_EPARSE;
+		c = msg[pos];
+		if ((c & 0xc0) == 0xc0) {
+			if (pos + 1 >= len || ++hops > NAME_MAX_POINTERS)
+				return MXC_EPARSE;
+			if (!jumped && end)
+				*end = pos + 2;
+			jumped = true;
+			pos = (size_t)(c & 0x3f) << 8 | msg[pos + 1];
+			continue;
+		}
+		if (c & 0xc0)
+			return MXC_EPARSE; /* 01 and 10: no such label types in use */
+		if (o + 1 + c > MXC_DNS_NAME_WIRE_MAX || pos + 1 + c > len)
+			return MXC_EPARSE;
+		out[o++] = c;
+		if (c == 0)
+			break;
+		for (size_t i = 1; i <= c; i++)
+			out[o++] = lower(msg[pos + i]);
+		pos += 1 + (size_t)c;
+	}
+	if (!jumped && end)
+		*end = pos + 1;
+	*out_len = o;
+	return 0;
+}
+
+int mxc_dns_walk_init(struct mxc_dns_walk *w, const uint8_t *msg, size_t len)
+{
+	uint8_t scratch[MXC_DNS_NAME_WIRE_MAX];
+	size_t pos = 12, n;
+	unsigned qd;
+
+	memset(w, 0, sizeof(*w));
+	if (!msg || len < 12)
+		return MXC_EPARSE;
+	qd = (unsigned)(msg[4] << 8 | msg[5]);
+	for (unsigned i = 0; i < qd; i++) {
+		if (mxc_dns_name_read(msg, len, pos, scratch, &n, &pos) != 0 || pos + 4 > len)
+			return MXC_EPARSE;
+		pos += 4;
+	}
+	w->msg = msg;
+	w->len = len;
+	w->pos = pos;
+	for (int s = 0; s < 3; s++)
+		w->left[s] = (uint16_t)(msg[6 + 2 * s] << 8 | msg[7 + 2 * s]);
+	return 0;
+}
+
+int mxc_dns_walk_next(struct mxc_dns_walk *w, struct mxc_dns_rr *rr)
+{
+	uint8_t scratch[MXC_DNS_NAME_WIRE_MAX];
+	const uint8_t *p;
+	size_t pos, n;
+
+	while (w->section < 3 && w->left[w->section] == 0)
+		w->section++;
+	if (w->section >= 3)
+		return 0;
+	rr->owner = w->pos;
+	/* Reading the whole owner checks it once; callers may then trust it. */
+	if (mxc_dns_name_read(w->msg, w->len, w->pos, scratch, &n, &pos) != 0 ||
+	    pos + 10 > w->len)
+		return MXC_EPARSE;
+	p = w->msg + pos;
+	rr->type = (uint16_t)(p[0] << 8 | p[1]);
+	rr->rclass = (uint16_t)(p[2] << 8 | p[3]);
+	rr->ttl = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
+	rr->rdlen = (uint16_t)(p[8] << 8 | p[9]);
+	rr->rdata = pos + 10;
+	if (rr->rdata + rr->rdlen > w->len)
+		return MXC_EPARSE;
+	rr->section = (uint8_t)(w->section + 1);
+	w->pos = rr->rdata + rr->rdlen;
+	w->left[w->section]--;
+	return 1;
+}
+
+int mxc_dns_msg_check(const uint8_t *msg, size_t len)
+{
+	struct mxc_dns_walk w;
+	struct mxc_dns_rr rr;
+	int r = mxc_dns_walk_init(&w, msg, len);
+
+	while (r == 0 && (r = mxc_dns_walk_next(&w, &rr)) == 1)
+		r = 0;
+	return r;
+}
+
+/* Bytes a name's presentation form escapes with a backslash (as ldns does). */
+static bool escaped_char(uint8_t c)
+{
+	return c == '.' || c == ';' || c == '(' || c == ')' || c == '\\';
+}
+
+int mxc_dns_name_str(const uint8_t *name, size_t len, char *out, size_t outlen)
+{
+	size_t p = 0, o = 0;
+
+	if (!name || len == 0 || len > MXC_DNS_NAME_WIRE_MAX || outlen == 0)
+		return MXC_ENAME;
+	while (p < len && name[p] != 0) {
+		uint8_t c = name[p++];
+
+		if (c > 63 || p + c >= len)
+			return MXC_ENAME;
+		if (o > 0) {
+			if (o + 1 >= outlen)
+				return MXC_ETOOBIG;
+			out[o++] = '.';
+		}
+		for (size_t i = 0; i < c; i++) {
+			uint8_t b = lower(name[p + i]);
+
+			if (escaped_char(b)) {
+				if (o + 2 >= outlen)
+					return MXC_ETOOBIG;
+				out[o++] = '\\';
+				out[o++] = (char)b;
+			} else if (b <= 0x20 || b >= 0x7f) {
+				if (o + 4 >= outlen)
+					return MXC_ETOOBIG;
+				out[o++] = '\\';
+				out[o++] = (char)('0' + b / 100);
+				out[o++] = (char)('0' + b / 10 % 10);
+				out[o++] = (char)('0' + b % 10);
+			} else {
+				if (o + 1 >= outlen)
+					return MXC_ETOOBIG;
+				out[o++] = (char)b;
+			}
+		}
+		p += c;
+	}
+	/* The root label must end the name, exactly where it ends. */
+	if (p + 1 != len)
+		return MXC_ENAME;
+	out[o] = '\0';
+	return 0;
 }
 
 enum wire_check { WIRE_OK, WIRE_MALFORMED, WIRE_MISMATCH };
@@ -990,6 +1217,34 @@ int mxc_resolver_query(struct mxc_resolver *r, const char *name, uint16_t type,
 	return mxc_resolver_query_flags(r, name, type, 0, cb, arg);
 }
 
+/*
+ * A question its asker vouches is unique (MXC_DNS_UNIQUE): no cache, no
+ * coalescing, so it stays out of both tables; close and expiry find it in
+ * the upstream queues and timeout FIFOs instead.
+ */
+static int ask_unique(struct mxc_resolver *r, const struct mxc__qkey *key, unsigned flags,
+		      struct mxc__waiter *w)
+{
+	struct mxc__question *q = mxc__pool_get(&r->qpool);
+
+	if (!q) {
+		mxc__pool_put(&r->wpool, w);
+		return MXC_ENOMEM;
+	}
+	memset(q, 0, offsetof(struct mxc__question, qwire));
+	mxc__hnode_init(&q->hnode);
+	mxc__list_init(&q->link);
+	build_query(q, key->name, key->len, key->type, r->opts.checking_disabled);
+	q->nocache = true;
+	q->priority = (flags & MXC_DNS_PRIORITY) != 0;
+	q->waiters = w;
+	q->wtail = &w->next;
+	q->upstream = (uint16_t)(r->rr_next++ % r->n_ups);
+	r->st.queries++;
+	dispatch(r, q);
+	return 0;
+}
+
 int mxc_resolver_query_flags(struct mxc_resolver *r, const char *name, uint16_t type,
 			     unsigned flags, mxc_dns_cb cb, void *arg)
 {
@@ -1010,7 +1265,6 @@ int mxc_resolver_query_flags(struct mxc_resolver *r, const char *name, uint16_t 
 		return rc;
 	key.name = wire;
 	key.type = type;
-	hash = mxc__key_hash(r, wire, key.len, type);
 	w = mxc__pool_get(&r->wpool);
 	if (!w)
 		return MXC_ENOMEM;
@@ -1018,7 +1272,10 @@ int mxc_resolver_query_flags(struct mxc_resolver *r, const char *name, uint16_t 
 	w->cb = cb;
 	w->arg = arg;
 	w->entry = NULL;
+	if (flags & MXC_DNS_UNIQUE)
+		return ask_unique(r, &key, flags, w);
 
+	hash = mxc__key_hash(r, wire, key.len, type);
 	w->entry = mxc__cache_get(r, wire, key.len, type, hash);
 	if (w->entry) {
 		w->entry->refs++;
@@ -1138,6 +1395,13 @@ void mxc_resolver_close(struct mxc_resolver *r)
 	r->close_cursor = 0;
 	while ((n = mxc__htab_any(&r->questions, &r->close_cursor)))
 		finish_status(r, q_of_hnode(n), MXC_DNS_CANCELED);
+	/* Unique questions are in no table: they wait in a queue or a FIFO. */
+	for (unsigned l = 0; l < r->n_levels; l++)
+		while (!mxc__list_empty(&r->tfifo[l]))
+			finish_status(r, q_of_link(r->tfifo[l].next), MXC_DNS_CANCELED);
+	for (size_t i = 0; i < r->n_ups; i++)
+		while (!mxc__list_empty(&r->ups[i].queue))
+			finish_status(r, q_of_link(r->ups[i].queue.next), MXC_DNS_CANCELED);
 	teardown(r);
 }
 
@@ -1192,6 +1456,9 @@ static int open_socket(struct mxc_resolver *r, struct mxc__sock *s, int family)
 	/* Port 0: the kernel picks a random ephemeral port for each socket. */
 	rc = uv_udp_bind(&s->udp, (const struct sockaddr *)&any,
 			 family == AF_INET6 ? UV_UDP_IPV6ONLY : 0);
+	if (rc == 0 && sole_upstream(r, family))
+		rc = uv_udp_connect(&s->udp,
+				    (const struct sockaddr *)&sole_upstream(r, family)->cfg.addr);
 	if (rc == 0)
 		rc = uv_udp_recv_start(&s->udp, udp_alloc, udp_recv);
 	if (rc)

@@ -73,6 +73,86 @@ struct mxc_dns_answer {
  */
 const ldns_pkt *mxc_dns_answer_pkt(const struct mxc_dns_answer *a);
 
+/*
+ * Reading an answer straight from the wire. A census reads a few fields of
+ * most answers (the MX targets, a count of addresses) and keeps the rest only
+ * as raw evidence; building an ldns_pkt for that costs several allocations
+ * per record. These helpers walk the message in place, checking every length
+ * against the end of the message, and decompress names with a bound on the
+ * number of compression pointers, so a hostile message costs bounded time.
+ */
+
+/** Longest domain name in wire format (RFC 1035 section 2.3.4). */
+#define MXC_DNS_NAME_WIRE_MAX 255
+
+/** One resource record of a message, as offsets into the message. */
+struct mxc_dns_rr {
+	size_t owner;     /**< offset of the owner name (possibly compressed) */
+	size_t rdata;     /**< offset of the RDATA */
+	uint32_t ttl;
+	uint16_t type;
+	uint16_t rclass;
+	uint16_t rdlen;
+	uint8_t section;  /**< 1 answer, 2 authority, 3 additional */
+};
+
+/** A cursor over the records of a message; see mxc_dns_walk_init(). */
+struct mxc_dns_walk {
+	const uint8_t *msg;
+	size_t len;
+	size_t pos;        /**< offset of the next record */
+	uint16_t left[3];  /**< records left in answer, authority, additional */
+	uint8_t section;   /**< index into left of the current section */
+};
+
+/**
+ * Start walking the records of @p msg: checks the header and steps over the
+ * question section.
+ * @param w the cursor; @p msg must outlive it
+ * @return 0, or MXC_EPARSE if the header or a question does not fit
+ */
+int mxc_dns_walk_init(struct mxc_dns_walk *w, const uint8_t *msg, size_t len);
+
+/**
+ * The next record, in message order (answer, authority, additional).
+ * @param rr filled when 1 is returned
+ * @return 1 for a record, 0 at the end of the message, MXC_EPARSE when the
+ *         owner name is malformed or the record runs past the message's end
+ */
+int mxc_dns_walk_next(struct mxc_dns_walk *w, struct mxc_dns_rr *rr);
+
+/**
+ * Check that every record of @p msg is well formed (names, lengths).
+ * @return 0 or MXC_EPARSE
+ */
+int mxc_dns_msg_check(const uint8_t *msg, size_t len);
+
+/**
+ * Read the name at @p pos of @p msg, following compression pointers (at
+ * most 128, each to an earlier or later offset inside the message).
+ * @param out the name, uncompressed and lower-cased (A-Z only), at least
+ *        MXC_DNS_NAME_WIRE_MAX bytes
+ * @param out_len its length, the root label included
+ * @param end if not NULL, the offset just past the name where it sits at
+ *        @p pos (past the first pointer when it is compressed)
+ * @return 0, or MXC_EPARSE (runs past the message, label type 01 or 10,
+ *         longer than 255 bytes, too many pointers)
+ */
+int mxc_dns_name_read(const uint8_t *msg, size_t len, size_t pos, uint8_t *out,
+		      size_t *out_len, size_t *end);
+
+/**
+ * Presentation format of an uncompressed wire name, as scans store names:
+ * lower case, no trailing dot, "" for the root. Bytes are escaped as ldns
+ * prints them (`\.`, `\;`, `\(`, `\)`, `\\`, and `\DDD` for anything that
+ * is not printable ASCII), so the result equals ldns_rdf2str's lower-cased
+ * without its final dot.
+ * @param out NUL-terminated on success
+ * @param outlen size of @p out
+ * @return 0, MXC_ENAME (malformed name) or MXC_ETOOBIG (does not fit)
+ */
+int mxc_dns_name_str(const uint8_t *name, size_t len, char *out, size_t outlen);
+
 /**
  * Query callback. Called exactly once per successful mxc_resolver_query(),
  * always from the loop (never from inside mxc_resolver_query itself, even for
@@ -191,6 +271,15 @@ enum {
 	 * cap does not hold every one of those domains for the whole backlog.
 	 */
 	MXC_DNS_PRIORITY = 1u << 1,
+	/**
+	 * The caller knows nobody asks this question while it is in flight
+	 * and nobody will ask it again (a domain's own records in a census,
+	 * each domain scanned once): it is neither looked up in nor added to
+	 * the cache or the table of questions in flight, which saves two hash
+	 * lookups and an insertion per question. Implies MXC_DNS_NOCACHE. Two
+	 * identical questions that both carry it are simply both sent.
+	 */
+	MXC_DNS_UNIQUE = 1u << 2,
 };
 
 /**

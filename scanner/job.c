@@ -17,6 +17,13 @@
  * States:  QUERY --MX answer--> [IMPLICIT --A/AAAA--> ] HOSTS --all done--> STORE
  * A canceled query (the scan is stopping) makes the job finish without
  * writing anything: the domain is simply scanned again next time.
+ *
+ * Cost. Every domain passes through here, so a domain job costs no malloc
+ * in the common case: jobs are recycled through a free list, and the
+ * answers and MX names a job keeps live in a small arena inside it (one
+ * allocation more only when they outgrow it), released all at once when the
+ * job ends. The MX answer is read straight from the wire (resolver.h):
+ * an ldns_pkt for a handful of fields cost more than the rest of the job.
  */
 #include <string.h>
 
@@ -28,7 +35,15 @@
 #include "common/util.h"
 #include "probes/probe_rec.h"
 #include "probes/txtset.h"
+#include "resolver/htab.h"
 #include "scanner/scan.h"
+
+/** Bytes of answers and names a job keeps inline before it allocates. */
+#define JOB_ARENA_INLINE 1536
+/** Smallest overflow block, so that a big answer costs one malloc. */
+#define JOB_ARENA_BLOCK 4096
+/** Jobs kept for reuse at most (the window is usually smaller). */
+#define JOB_FREE_MAX 65536
 
 /** Hard cap on MX hosts per domain, whatever --max-mx says. */
 #define JOB_MX_HARD_MAX 32
@@ -72,9 +87,25 @@ struct job_slot {
 	uint8_t q;
 };
 
+/** A block of arena memory beyond the inline part. */
+struct arena_block {
+	struct arena_block *next;
+	size_t size, used;
+	uint8_t data[];
+};
+
+/**
+ * A bump allocator for what one job keeps (raw answers, names): freed all
+ * at once with the job, so keeping an answer costs no malloc in most jobs.
+ */
+struct job_arena {
+	size_t used;                 /**< bytes of inline taken */
+	struct arena_block *blocks;  /**< overflow, newest first */
+	uint8_t inline_buf[JOB_ARENA_INLINE];
+};
+
 struct mxc_job {
 	struct mxc_scan *scan;
-	char domain[MXC_NAME_MAX + 1];
 	uint64_t rank;
 	enum job_state state;
 	unsigned pending;       /**< questions outstanding */
@@ -87,15 +118,22 @@ struct mxc_job {
 	struct mxc_raw_answer raw[Q__COUNT];
 	bool asked[Q__COUNT];
 	uint32_t n_mx;
-	struct mxc_mx mx[JOB_MX_HARD_MAX];
 	size_t implicit_addrs;  /**< A and AAAA records of the domain itself */
-	/* The MTA-STS policy fetch (when --probes has https) */
-	struct mxc_gate_req sts_req;
 	bool sts_permitted;
-	char sts_host[MXC_NAME_MAX + 16];
-	struct sockaddr_storage sts_addrs[MXC_STS_FETCH_MAX_ADDRS];
 	size_t n_sts_addrs;
 	struct mxc_blob sts;    /**< the stored fetch (probes/probe_rec.h) */
+	/*
+	 * From here on every field is written before it is read (the counts
+	 * above say how much of each array is valid), so a recycled job is
+	 * not cleared past this point: most of the job's bytes are here.
+	 */
+	char domain[MXC_NAME_MAX + 1];
+	struct mxc_mx mx[JOB_MX_HARD_MAX];
+	/* The MTA-STS policy fetch (when --probes has https) */
+	struct mxc_gate_req sts_req;
+	char sts_host[MXC_NAME_MAX + 16];
+	struct sockaddr_storage sts_addrs[MXC_STS_FETCH_MAX_ADDRS];
+	struct job_arena arena; /**< raw answers and MX names */
 };
 
 /** The questions a host job asks. */
@@ -157,14 +195,103 @@ static void concat_name(const char *prefix, const char *name, char out[MXC_NAME_
 }
 
 /* ------------------------------------------------------------------ */
+/* Job memory                                                          */
+/* ------------------------------------------------------------------ */
+
+/**
+ * @p n bytes (no alignment: they hold bytes and strings) from @p ar, or
+ * from the heap when @p ar is NULL (host jobs, which are few and live long).
+ */
+static void *arena_alloc(struct job_arena *ar, size_t n)
+{
+	struct arena_block *b;
+	size_t size;
+
+	if (!ar)
+		return mxc_malloc(n);
+	if (n <= sizeof(ar->inline_buf) - ar->used) {
+		void *p = ar->inline_buf + ar->used;
+
+		ar->used += n;
+		return p;
+	}
+	b = ar->blocks;
+	if (b && n <= b->size - b->used) {
+		void *p = b->data + b->used;
+
+		b->used += n;
+		return p;
+	}
+	size = n > JOB_ARENA_BLOCK ? n : JOB_ARENA_BLOCK;
+	b = mxc_malloc(sizeof(*b) + size);
+	if (!b)
+		return NULL;
+	b->next = ar->blocks;
+	b->size = size;
+	b->used = n;
+	ar->blocks = b;
+	return b->data;
+}
+
+static void arena_release(struct job_arena *ar)
+{
+	while (ar->blocks) {
+		struct arena_block *next = ar->blocks->next;
+
+		mxc_free(ar->blocks);
+		ar->blocks = next;
+	}
+	ar->used = 0;
+}
+
+static char *arena_strdup(struct job_arena *ar, const char *str)
+{
+	size_t n = strlen(str) + 1;
+	char *p = arena_alloc(ar, n);
+
+	if (p)
+		memcpy(p, str, n);
+	return p;
+}
+
+/*
+ * Domain jobs are recycled: a census starts one per input name, and a job is
+ * a few KiB that malloc would otherwise carve and coalesce every time. The
+ * pool holds at most the window's worth and is emptied when the last job
+ * of a scan ends after its input did (a job that ends before the scan
+ * knows its input is exhausted leaves the pool for the next job or scan
+ * to reuse). Loop thread only.
+ */
+static struct mxc__pool job_pool;
+
+static struct mxc_job *job_alloc(void)
+{
+	struct mxc_job *j;
+
+	if (job_pool.objsize == 0)
+		mxc__pool_init(&job_pool, sizeof(struct mxc_job), 16);
+	j = mxc__pool_get(&job_pool);
+	if (!j)
+		return NULL;
+	/* The counted part; the arena starts empty. */
+	memset(j, 0, offsetof(struct mxc_job, domain));
+	j->arena.used = 0;
+	j->arena.blocks = NULL;
+	return j;
+}
+
+/* ------------------------------------------------------------------ */
 /* Answers: copying and reading                                        */
 /* ------------------------------------------------------------------ */
 
-/** Keep a copy of an answer (the wire bytes) in @p raw. */
+/**
+ * Keep a copy of an answer (the wire bytes) in @p raw, its memory from
+ * @p ar (NULL: the heap; raw_free frees it then).
+ */
 static int raw_keep(struct mxc_raw_answer *raw, const char *qname, uint16_t qtype,
-		    const struct mxc_dns_answer *a)
+		    const struct mxc_dns_answer *a, struct job_arena *ar)
 {
-	raw->qname = mxc_strdup(qname);
+	raw->qname = arena_strdup(ar, qname);
 	if (!raw->qname)
 		return MXC_ENOMEM;
 	raw->qtype = qtype;
@@ -173,7 +300,7 @@ static int raw_keep(struct mxc_raw_answer *raw, const char *qname, uint16_t qtyp
 	raw->wire = NULL;
 	raw->wire_len = 0;
 	if (a->status == MXC_DNS_ANSWER && a->wire && a->wire_len) {
-		raw->wire = mxc_malloc(a->wire_len);
+		raw->wire = arena_alloc(ar, a->wire_len);
 		if (!raw->wire)
 			return MXC_ENOMEM;
 		memcpy(raw->wire, a->wire, a->wire_len);
@@ -209,6 +336,7 @@ static void raw_verdict(struct mxc_raw_answer *raw, struct mxc_val_result res)
 	raw->dnssec_reason = (uint8_t)res.reason;
 }
 
+/** Free what raw_keep took from the heap (host jobs only). */
 static void raw_free(struct mxc_raw_answer *raw)
 {
 	mxc_free(raw->qname);
@@ -216,89 +344,102 @@ static void raw_free(struct mxc_raw_answer *raw)
 	memset(raw, 0, sizeof(*raw));
 }
 
-/**
- * Convert a domain-name rdf to our form: presentation format, lower case,
- * no trailing dot ("" for the root). @return 0 or MXC_ENAME
+/*
+ * The checks ldns_wire2pkt would make before we read MX or CNAME data:
+ * every record well formed, and the RDATA of every MX (preference, then a
+ * name) and CNAME (a name) exactly as long as it says. A message that fails
+ * is treated as one that does not parse.
  */
-static int dname_to_str(const ldns_rdf *rdf, char *out, size_t outlen)
+static int answer_check(const uint8_t *msg, size_t len)
 {
-	char *s;
-	size_t len;
+	struct mxc_dns_walk w;
+	struct mxc_dns_rr rr;
+	uint8_t name[MXC_DNS_NAME_WIRE_MAX];
+	int r = mxc_dns_walk_init(&w, msg, len);
 
-	if (!rdf || ldns_rdf_get_type(rdf) != LDNS_RDF_TYPE_DNAME)
-		return MXC_ENAME;
-	s = ldns_rdf2str(rdf);
-	if (!s)
-		return MXC_ENOMEM;
-	len = strlen(s);
-	if (len > 0 && s[len - 1] == '.')
-		len--;
-	if (len >= outlen) {
-		LDNS_FREE(s);
-		return MXC_ENAME;
-	}
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
+	while (r == 0 && (r = mxc_dns_walk_next(&w, &rr)) == 1) {
+		size_t n, end, at = rr.rdata;
 
-		out[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+		r = 0;
+		if (rr.type == LDNS_RR_TYPE_MX) {
+			if (rr.rdlen < 3)
+				return MXC_EPARSE;
+			at += 2;
+		} else if (rr.type != LDNS_RR_TYPE_CNAME) {
+			continue;
+		}
+		if (mxc_dns_name_read(msg, len, at, name, &n, &end) != 0 ||
+		    end != rr.rdata + rr.rdlen)
+			return MXC_EPARSE;
 	}
-	out[len] = '\0';
-	LDNS_FREE(s);
-	return 0;
+	return r;
+}
+
+/** Is the (checked) owner of @p rr the lower-case wire name @p name? */
+static bool owner_is(const uint8_t *msg, size_t len, const struct mxc_dns_rr *rr,
+		     const uint8_t *name, size_t name_len)
+{
+	uint8_t o[MXC_DNS_NAME_WIRE_MAX];
+	size_t n;
+
+	return mxc_dns_name_read(msg, len, rr->owner, o, &n, NULL) == 0 && n == name_len &&
+	       memcmp(o, name, n) == 0;
 }
 
 /**
- * The owner the records of @p type must have: @p qname, or the end of the
- * CNAME chain that starts there in @p answer. Sets *cname if a link was
- * followed. Returns a new rdf (caller frees) or NULL on allocation failure.
+ * The owner the records asked for must have in a checked answer: the
+ * question's name, or the end of the CNAME chain that starts there (at most
+ * CNAME_MAX_CHAIN links). Sets *cname if a link was followed.
+ * @param owner MXC_DNS_NAME_WIRE_MAX bytes, lower-case wire name out
+ * @return 0 or MXC_EPARSE
  */
-static ldns_rdf *follow_cnames(const ldns_rr_list *answer, const char *qname, bool *cname)
+static int answer_owner(const uint8_t *msg, size_t len, uint8_t *owner, size_t *owner_len,
+			bool *cname)
 {
-	ldns_rdf *cur = ldns_dname_new_frm_str(qname);
-
-	if (!cur)
-		return NULL;
+	/* The resolver matched the question name (at 12) against ours. */
+	if (mxc_dns_name_read(msg, len, 12, owner, owner_len, NULL) != 0)
+		return MXC_EPARSE;
 	for (int depth = 0; depth < CNAME_MAX_CHAIN; depth++) {
+		struct mxc_dns_walk w;
+		struct mxc_dns_rr rr;
 		bool moved = false;
+		int r = mxc_dns_walk_init(&w, msg, len);
 
-		for (size_t i = 0; i < ldns_rr_list_rr_count(answer); i++) {
-			const ldns_rr *rr = ldns_rr_list_rr(answer, i);
-
-			if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_CNAME ||
-			    ldns_dname_compare(ldns_rr_owner(rr), cur) != 0 ||
-			    ldns_rr_rd_count(rr) < 1)
+		while (r == 0 && (r = mxc_dns_walk_next(&w, &rr)) == 1 && rr.section == 1) {
+			r = 0;
+			if (rr.type != LDNS_RR_TYPE_CNAME ||
+			    !owner_is(msg, len, &rr, owner, *owner_len))
 				continue;
-			ldns_rdf_deep_free(cur);
-			cur = ldns_rdf_clone(ldns_rr_rdf(rr, 0));
-			if (!cur)
-				return NULL;
+			if (mxc_dns_name_read(msg, len, rr.rdata, owner, owner_len, NULL) != 0)
+				return MXC_EPARSE;
 			*cname = true;
 			moved = true;
 			break;
 		}
+		if (r < 0)
+			return r;
 		if (!moved)
 			break;
 	}
-	return cur;
+	return 0;
 }
 
-/** Count the RRs of @p type owned by the end of the CNAME chain at @p qname. */
-static size_t count_rrs(const ldns_pkt *pkt, const char *qname, uint16_t type)
+/** Count the RRs of @p type owned by the end of the CNAME chain of the question. */
+static size_t count_rrs(const uint8_t *msg, size_t len, uint16_t type)
 {
-	const ldns_rr_list *answer = ldns_pkt_answer(pkt);
+	uint8_t owner[MXC_DNS_NAME_WIRE_MAX];
+	size_t owner_len, n = 0;
 	bool cname = false;
-	ldns_rdf *owner = follow_cnames(answer, qname, &cname);
-	size_t n = 0;
+	struct mxc_dns_walk w;
+	struct mxc_dns_rr rr;
+	int r;
 
-	if (!owner)
+	if (answer_check(msg, len) != 0 || answer_owner(msg, len, owner, &owner_len, &cname) != 0)
 		return 0;
-	for (size_t i = 0; i < ldns_rr_list_rr_count(answer); i++) {
-		const ldns_rr *rr = ldns_rr_list_rr(answer, i);
-
-		if (ldns_rr_get_type(rr) == type && ldns_dname_compare(ldns_rr_owner(rr), owner) == 0)
+	r = mxc_dns_walk_init(&w, msg, len);
+	while (r == 0 && mxc_dns_walk_next(&w, &rr) == 1 && rr.section == 1)
+		if (rr.type == type && owner_is(msg, len, &rr, owner, owner_len))
 			n++;
-	}
-	ldns_rdf_deep_free(owner);
 	return n;
 }
 
@@ -637,7 +778,7 @@ static void hostjob_answer_cb(void *arg, const struct mxc_dns_answer *a)
 	hj->in_cb = true;
 	if (a->status == MXC_DNS_CANCELED) {
 		hj->canceled = true;
-	} else if (raw_keep(&hj->raw[slot->q], qname, host_qtypes[slot->q], a)) {
+	} else if (raw_keep(&hj->raw[slot->q], qname, host_qtypes[slot->q], a, NULL)) {
 		mxc__scan_fail(hj->scan, MXC_ENOMEM, "keeping a host answer");
 	} else {
 		if (slot->q != H_TLSA)
@@ -708,14 +849,19 @@ static int hostjob_attach(struct mxc_scan *s, const char *host, struct mxc_job *
 
 static void job_answer_cb(void *arg, const struct mxc_dns_answer *a);
 
+/*
+ * The answers and MX names go with the arena; the job back to the pool,
+ * which is emptied once the scan has no job left and will start none.
+ */
 static void job_free(struct mxc_job *j)
 {
-	for (int i = 0; i < Q__COUNT; i++)
-		raw_free(&j->raw[i]);
+	struct mxc_scan *s = j->scan;
+
 	mxc_free(j->sts.data);
-	for (uint32_t i = 0; i < j->n_mx; i++)
-		mxc_free(j->mx[i].host);
-	mxc_free(j);
+	arena_release(&j->arena);
+	mxc__pool_put(&job_pool, j);
+	if (job_pool.in_use == 0 && (!s || s->input_done || s->stopping))
+		mxc__pool_destroy(&job_pool);
 }
 
 static void job_qname(const struct mxc_job *j, int q, char out[MXC_NAME_MAX + 32])
@@ -735,11 +881,11 @@ static int job_ask(struct mxc_job *j, int q)
 	j->slots[q].q = (uint8_t)q;
 	/*
 	 * The domain's own records are asked once per run (duplicates never
-	 * reach a job), so caching them would only cost. The implicit-MX
-	 * addresses are cached: the host job asks for them again.
+	 * reach a job), so caching or coalescing them would only cost. The
+	 * implicit-MX addresses are cached: the host job asks for them again.
 	 */
 	r = mxc_resolver_query_flags(j->scan->resolver, qname, job_questions[q].type,
-				     q <= Q_TLSRPT ? MXC_DNS_NOCACHE : 0, job_answer_cb,
+				     q <= Q_TLSRPT ? MXC_DNS_UNIQUE : 0, job_answer_cb,
 				     &j->slots[q]);
 	if (r)
 		return r;
@@ -775,7 +921,7 @@ static int job_add_mx(struct mxc_job *j, uint16_t pref, const char *host)
 		j->flags |= MXC_DOM_MX_TRUNCATED;
 		return 0;
 	}
-	j->mx[j->n_mx].host = mxc_strdup(host);
+	j->mx[j->n_mx].host = arena_strdup(&j->arena, host);
 	if (!j->mx[j->n_mx].host)
 		return MXC_ENOMEM;
 	j->mx[j->n_mx].pref = pref;
@@ -784,38 +930,42 @@ static int job_add_mx(struct mxc_job *j, uint16_t pref, const char *host)
 }
 
 /**
- * Read the MX RRset (at the end of any CNAME chain) into the job's MX list.
+ * Read the MX RRset (at the end of any CNAME chain) of a checked answer
+ * into the job's MX list.
  * @return the number of MX RRs seen (null MX included), or a negative code
  */
-static int job_read_mx(struct mxc_job *j, const ldns_pkt *pkt)
+static int job_read_mx(struct mxc_job *j, const uint8_t *msg, size_t len)
 {
-	const ldns_rr_list *answer = ldns_pkt_answer(pkt);
+	uint8_t owner[MXC_DNS_NAME_WIRE_MAX], name[MXC_DNS_NAME_WIRE_MAX];
+	size_t owner_len, name_len;
 	bool cname = false, null_mx = false;
-	ldns_rdf *owner = follow_cnames(answer, j->domain, &cname);
-	int seen = 0, r = 0;
+	struct mxc_dns_walk w;
+	struct mxc_dns_rr rr;
+	int seen = 0, r;
 
-	if (!owner)
-		return MXC_ENOMEM;
+	r = answer_owner(msg, len, owner, &owner_len, &cname);
+	if (r)
+		return r;
 	if (cname)
 		j->flags |= MXC_DOM_CNAME;
-	for (size_t i = 0; i < ldns_rr_list_rr_count(answer) && r == 0; i++) {
-		const ldns_rr *rr = ldns_rr_list_rr(answer, i);
+	r = mxc_dns_walk_init(&w, msg, len);
+	while (r == 0 && (r = mxc_dns_walk_next(&w, &rr)) == 1 && rr.section == 1) {
 		char host[MXC_NAME_MAX + 2];
 
-		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_MX || ldns_rr_rd_count(rr) < 2 ||
-		    ldns_dname_compare(ldns_rr_owner(rr), owner) != 0)
+		r = 0;
+		if (rr.type != LDNS_RR_TYPE_MX || !owner_is(msg, len, &rr, owner, owner_len))
 			continue;
 		seen++;
-		if (dname_to_str(ldns_rr_rdf(rr, 1), host, sizeof(host)) != 0)
+		if (mxc_dns_name_read(msg, len, rr.rdata + 2, name, &name_len, NULL) != 0 ||
+		    mxc_dns_name_str(name, name_len, host, sizeof(host)) != 0)
 			continue; /* an exchange we cannot represent: not followed */
 		if (host[0] == '\0') {
 			null_mx = true;
 			continue;
 		}
-		r = job_add_mx(j, ldns_rdf2native_int16(ldns_rr_rdf(rr, 0)), host);
+		r = job_add_mx(j, (uint16_t)(msg[rr.rdata] << 8 | msg[rr.rdata + 1]), host);
 	}
-	ldns_rdf_deep_free(owner);
-	if (r)
+	if (r < 0)
 		return r;
 	if (null_mx && j->n_mx > 0)
 		j->flags |= MXC_DOM_NULL_MX_MIXED;
@@ -842,7 +992,6 @@ static int job_attach_hosts(struct mxc_job *j)
 /** The MX answer is in: decide the mail hosts. */
 static int job_on_mx(struct mxc_job *j, const struct mxc_dns_answer *a)
 {
-	const ldns_pkt *pkt;
 	int seen;
 
 	switch (a->status) {
@@ -866,13 +1015,12 @@ static int job_on_mx(struct mxc_job *j, const struct mxc_dns_answer *a)
 		j->mx_status = MXC_MX_SERVFAIL;
 		return 0;
 	}
-	pkt = mxc_dns_answer_pkt(a);
-	if (!pkt) {
+	if (answer_check(a->wire, a->wire_len) != 0) {
 		/* A well-formed header and question, then garbage. */
 		j->mx_status = MXC_MX_SERVFAIL;
 		return 0;
 	}
-	seen = job_read_mx(j, pkt);
+	seen = job_read_mx(j, a->wire, a->wire_len);
 	if (seen < 0)
 		return seen;
 	if (j->mx_status == MXC_MX_NULL)
@@ -1170,16 +1318,13 @@ static void job_answer_cb(void *arg, const struct mxc_dns_answer *a)
 		j->canceled = true;
 	} else {
 		job_qname(j, slot->q, qname);
-		r = raw_keep(&j->raw[slot->q], qname, job_questions[slot->q].type, a);
+		r = raw_keep(&j->raw[slot->q], qname, job_questions[slot->q].type, a, &j->arena);
 	}
 	if (r == 0 && !j->canceled) {
-		if ((slot->q == Q_A || slot->q == Q_AAAA) && a->rcode == LDNS_RCODE_NOERROR) {
-			const ldns_pkt *pkt = mxc_dns_answer_pkt(a);
-
-			if (pkt)
-				j->implicit_addrs += count_rrs(pkt, j->domain,
-							       job_questions[slot->q].type);
-		}
+		if ((slot->q == Q_A || slot->q == Q_AAAA) && a->status == MXC_DNS_ANSWER &&
+		    a->rcode == LDNS_RCODE_NOERROR)
+			j->implicit_addrs += count_rrs(a->wire, a->wire_len,
+						       job_questions[slot->q].type);
 		if (slot->q == Q_MX)
 			r = job_on_mx(j, a);
 		else if (slot->q == Q_MTASTS)
@@ -1207,7 +1352,7 @@ static void job_answer_cb(void *arg, const struct mxc_dns_answer *a)
 
 int mxc__job_start(struct mxc_scan *s, const struct mxc_input_item *item)
 {
-	struct mxc_job *j = mxc_calloc(1, sizeof(*j));
+	struct mxc_job *j = job_alloc();
 	int r = 0;
 
 	if (!j)
@@ -1218,7 +1363,7 @@ int mxc__job_start(struct mxc_scan *s, const struct mxc_input_item *item)
 	j->state = JOB_QUERY;
 	r = mxc_strmap_put(&s->active, j->domain, j);
 	if (r) {
-		mxc_free(j);
+		job_free(j);
 		return r;
 	}
 	s->inflight++;
