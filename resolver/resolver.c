@@ -563,8 +563,8 @@ static void send_now(struct mxc_resolver *r, struct mxc__question *q)
 	uv_buf_t buf = uv_buf_init((char *)q->qwire, q->qwire_len);
 	int rc;
 
-	if (sole_upstream(r, s->family))
-		sa = NULL; /* connected: libuv refuses an address */
+	if (s->connected)
+		sa = NULL; /* libuv refuses an address on a connected socket */
 	rc = uv_udp_try_send(&s->udp, &buf, 1, sa);
 	if (rc >= 0)
 		return;
@@ -603,7 +603,7 @@ static void flush_sends(struct mxc_resolver *r)
 	r->outq_len = 0;
 	while (n_left > 0) {
 		unsigned sock = r->outq[0]->sock, n = 0, keep = 0;
-		bool connected = sole_upstream(r, r->socks[sock].family) != NULL;
+		bool connected = r->socks[sock].connected;
 		uv_os_fd_t fd;
 		int sent = -1;
 
@@ -1456,9 +1456,16 @@ static int open_socket(struct mxc_resolver *r, struct mxc__sock *s, int family)
 	/* Port 0: the kernel picks a random ephemeral port for each socket. */
 	rc = uv_udp_bind(&s->udp, (const struct sockaddr *)&any,
 			 family == AF_INET6 ? UV_UDP_IPV6ONLY : 0);
-	if (rc == 0 && sole_upstream(r, family))
-		rc = uv_udp_connect(&s->udp,
-				    (const struct sockaddr *)&sole_upstream(r, family)->cfg.addr);
+	if (rc == 0 && sole_upstream(r, family)) {
+		const struct mxc__upstream *u = sole_upstream(r, family);
+
+		/* Only an optimisation: a socket that cannot be connected (no
+		 * route yet, say) sends with the address like a shared one. */
+		s->connected = uv_udp_connect(&s->udp, (const struct sockaddr *)&u->cfg.addr) == 0;
+		if (!s->connected)
+			mxc_log_debug("resolver: %s: socket not connected; sending with the address",
+				      u->name);
+	}
 	if (rc == 0)
 		rc = uv_udp_recv_start(&s->udp, udp_alloc, udp_recv);
 	if (rc)

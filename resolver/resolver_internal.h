@@ -103,6 +103,7 @@ struct mxc__sock {
 	unsigned inflight;
 	int family;                 /**< AF_INET or AF_INET6 */
 	uint16_t idx;
+	bool connected;             /**< to the family's only upstream: send without address */
 };
 
 /** One upstream with its caps, queue and counters. */
@@ -188,7 +189,8 @@ uint64_t mxc__key_hash(const struct mxc_resolver *r, const uint8_t *name, size_t
 		       uint16_t type);
 
 /**
- * Convert a presentation-format name to lower-case wire format with ldns.
+ * Convert a presentation-format name to lower-case wire format: plain
+ * names directly, names with escapes through ldns.
  * @param out at least 255 bytes
  * @return 0 or MXC_ENAME
  */
