@@ -112,7 +112,7 @@ int mxc_buf_append(struct mxc_buf *b, const void *data, size_t len)
 	return 0;
 }
 
-int mxc_buf_append_u8(struct mxc_buf *b, uint8_t v)
+int mxc_buf_append_slow_u8(struct mxc_buf *b, uint8_t v)
 {
 	return mxc_buf_append(b, &v, 1);
 }

@@ -55,7 +55,17 @@ struct mxc_buf {
 void mxc_buf_init(struct mxc_buf *b, size_t limit);
 /** @return 0, MXC_ENOMEM, or MXC_ETOOBIG (buffer unchanged then) */
 int mxc_buf_append(struct mxc_buf *b, const void *data, size_t len);
-int mxc_buf_append_u8(struct mxc_buf *b, uint8_t v);
+int mxc_buf_append_slow_u8(struct mxc_buf *b, uint8_t v);
+/* Records are encoded byte by byte: the common case (room left, and cap
+ * never exceeds limit) costs a compare and a store. */
+static inline int mxc_buf_append_u8(struct mxc_buf *b, uint8_t v)
+{
+	if (b->len < b->cap) {
+		b->data[b->len++] = v;
+		return 0;
+	}
+	return mxc_buf_append_slow_u8(b, v);
+}
 int mxc_buf_append_u16(struct mxc_buf *b, uint16_t v); /**< big-endian */
 int mxc_buf_append_u32(struct mxc_buf *b, uint32_t v); /**< big-endian */
 int mxc_buf_append_u64(struct mxc_buf *b, uint64_t v); /**< big-endian */
