@@ -18,13 +18,22 @@
  * freed inside its own callback chain, and a probe whose start succeeded
  * always reports exactly once.
  *
- * Verification happens after the handshake, which is run with
- * SSL_VERIFY_NONE so that every server yields its facts:
- *  - PKIX: the presented chain is verified again, without DANE, against the
- *    context's trust store (system or --ca-file), purpose TLS server; the
- *    name check against the MX name is separate (X509_check_host, no partial
- *    wildcards: RFC 6125 allows the wildcard only as the whole left-most
- *    label, which is OpenSSL's rule too).
+ * After the handshake nothing the server says can change the finding, so
+ * QUIT and close_notify go out in one write, our FIN follows, and the rest
+ * (session tickets, the 221) is drained from the socket undecrypted until
+ * the server closes (say_goodbye()).
+ *
+ * Verification is run with SSL_VERIFY_NONE so that every server yields its
+ * facts:
+ *  - PKIX: the presented chain is verified, without DANE, against the
+ *    context's trust store (system or --ca-file), purpose TLS server: in the
+ *    handshake's own verification step when no DANE record is in play
+ *    (handshake_verify()), after it otherwise. The verdict is cached per
+ *    context by the chain's digest (chain_verdict(); smtp.h says when it is
+ *    reused). The name check against the MX name is separate and runs on
+ *    every probe (X509_check_host, no partial wildcards: RFC 6125 allows
+ *    the wildcard only as the whole left-most label, which is OpenSSL's
+ *    rule too).
  *  - DANE: when the TLSA RRset is DNSSEC-secure, its DANE-TA(2) and
  *    DANE-EE(3) records are given to OpenSSL (SSL_dane_tlsa_add) before the
  *    handshake; PKIX-TA(0)/PKIX-EE(1) are unusable for SMTP (RFC 7672
@@ -745,6 +754,10 @@ static void say_goodbye(struct mxc_smtp_probe *p)
 		finish(p);
 		return;
 	}
+	/* Nothing more goes through TLS: release the session now (its last
+	 * write keeps the memory until libuv is done with it). */
+	mxc_tls_close(p->tls);
+	p->tls = NULL;
 	(void)uv_shutdown(&p->shutdown, (uv_stream_t *)&p->tcp, on_shutdown);
 	set_state(p, ST_QUIT_TLS);
 	arm(p, p->ctx->opts.quit_timeout_ms);
