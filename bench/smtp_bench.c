@@ -5,6 +5,7 @@
  *
  *   mxc_smtp_bench --port N --mx NAME [--addr IP] [--ca-file F]
  *                  [--tlsa "U S M HEX"]... [-n PROBES] [-c INFLIGHT]
+ *                  [--no-chain-cache] [--timeout MS]
  *   mxc_smtp_bench --hold banner|hello|tls -c INFLIGHT
  *                  [--cert CHAIN --key KEY] [--mx NAME] [--ca-file F]
  *
@@ -16,6 +17,13 @@
  * private Postfix), so each probe is the whole conversation: banner, EHLO,
  * STARTTLS, the handshake, certificate facts, PKIX and, with --tlsa
  * (records taken as DNSSEC-secure), DANE, then QUIT.
+ *
+ * Every probe of a run presents the same chain, so the context's cache of
+ * PKIX chain verdicts answers all of them but the first: that is what a
+ * census sees of a large provider, not what one probe of an unknown host
+ * costs. --no-chain-cache turns the cache off and every chain is verified;
+ * the hit and miss counts are printed either way. --timeout raises every
+ * step's deadline (a run under valgrind is slow enough to miss them).
  *
  * Hold mode measures memory per connection in flight. A stall server is
  * forked first (before the loop or OpenSSL exist in this process, so that
@@ -95,6 +103,8 @@ struct config {
 	uint64_t probes;
 	uint64_t inflight;
 	uint64_t hold_timeout_ms;
+	uint64_t step_timeout_ms;  /**< 0: the probe's defaults */
+	int no_chain_cache;
 	enum hold_kind hold;
 	struct mxc_tlsa tlsa[TLSA_MAX];
 	uint8_t tlsa_data[TLSA_MAX][TLSA_DATA_MAX];
@@ -631,6 +641,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: mxc_smtp_bench --port N --mx NAME [--addr IP] [--ca-file FILE]\n"
 		"                      [--tlsa \"U S M HEX\"]... [--ehlo NAME] [-n PROBES] [-c INFLIGHT]\n"
+		"                      [--no-chain-cache] [--timeout MS]\n"
 		"       mxc_smtp_bench --hold banner|hello|tls [-c INFLIGHT] [--cert CHAIN --key KEY]\n"
 		"                      [--mx NAME] [--ca-file FILE] [--addr IP] [--port N]\n"
 		"                      [--hold-timeout MS]\n"
@@ -659,6 +670,8 @@ static int parse_args(int argc, char **argv, struct config *cf)
 		{ "cert", required_argument, NULL, 'R' },
 		{ "key", required_argument, NULL, 'K' },
 		{ "hold-timeout", required_argument, NULL, 'T' },
+		{ "timeout", required_argument, NULL, 'W' },
+		{ "no-chain-cache", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -693,6 +706,13 @@ static int parse_args(int argc, char **argv, struct config *cf)
 		case 'T':
 			if (mxc_parse_u64(optarg, 1000, 3600000, &cf->hold_timeout_ms) < 0)
 				return bad("--hold-timeout", optarg);
+			break;
+		case 'W':
+			if (mxc_parse_u64(optarg, 1000, 3600000, &cf->step_timeout_ms) < 0)
+				return bad("--timeout", optarg);
+			break;
+		case 'N':
+			cf->no_chain_cache = 1;
 			break;
 		case 't':
 			if (parse_tlsa(cf, optarg) < 0) {
@@ -827,6 +847,10 @@ int main(int argc, char **argv)
 		stop_child(&b);
 		return 1;
 	}
+	if (cf.step_timeout_ms && cf.hold == HOLD_NONE)
+		o.connect_timeout_ms = o.banner_timeout_ms = o.command_timeout_ms =
+			o.tls_timeout_ms = o.quit_timeout_ms = cf.step_timeout_ms;
+	o.chain_cache_off = cf.no_chain_cache;
 	o.ehlo_name = cf.ehlo;
 	o.ca_file = cf.ca_file;
 	rc = mxc_smtp_ctx_new(&b.loop, &o, &b.ctx);
@@ -872,6 +896,9 @@ int main(int argc, char **argv)
 		       b.done ? (double)b.elapsed_sum / (double)b.done : 0.0,
 		       (unsigned long long)b.elapsed_max);
 		print_outcomes(&b);
+		printf("chain_cache: %s, %llu hits, %llu verified\n",
+		       cf.no_chain_cache ? "off" : "on", (unsigned long long)st.chain_cache_hits,
+		       (unsigned long long)st.chain_cache_misses);
 		printf("peak_rss_kib: %llu\n", (unsigned long long)peak_rss_kib());
 	} else if (!b.error) {
 		print_hold(&b);

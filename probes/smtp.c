@@ -18,13 +18,22 @@
  * freed inside its own callback chain, and a probe whose start succeeded
  * always reports exactly once.
  *
- * Verification happens after the handshake, which is run with
- * SSL_VERIFY_NONE so that every server yields its facts:
- *  - PKIX: the presented chain is verified again, without DANE, against the
- *    context's trust store (system or --ca-file), purpose TLS server; the
- *    name check against the MX name is separate (X509_check_host, no partial
- *    wildcards: RFC 6125 allows the wildcard only as the whole left-most
- *    label, which is OpenSSL's rule too).
+ * After the handshake nothing the server says can change the finding, so
+ * QUIT and close_notify go out in one write, our FIN follows, and the rest
+ * (session tickets, the 221) is drained from the socket undecrypted until
+ * the server closes (say_goodbye()).
+ *
+ * Verification is run with SSL_VERIFY_NONE so that every server yields its
+ * facts:
+ *  - PKIX: the presented chain is verified, without DANE, against the
+ *    context's trust store (system or --ca-file), purpose TLS server: in the
+ *    handshake's own verification step when no DANE record is in play
+ *    (handshake_verify()), after it otherwise. The verdict is cached per
+ *    context by the chain's digest (chain_verdict(); smtp.h says when it is
+ *    reused). The name check against the MX name is separate and runs on
+ *    every probe (X509_check_host, no partial wildcards: RFC 6125 allows
+ *    the wildcard only as the whole left-most label, which is OpenSSL's
+ *    rule too).
  *  - DANE: when the TLSA RRset is DNSSEC-secure, its DANE-TA(2) and
  *    DANE-EE(3) records are given to OpenSSL (SSL_dane_tlsa_add) before the
  *    handshake; PKIX-TA(0)/PKIX-EE(1) are unusable for SMTP (RFC 7672
@@ -67,6 +76,17 @@
 #define DEF_TLS_BYTES (256 * 1024)
 #define READ_CHUNK (64 * 1024)
 #define EHLO_NAME_MAX 255
+#define DEF_CACHE_SLOTS 8192
+#define MAX_CACHE_SLOTS (1u << 24)
+
+/** One cached PKIX chain verdict (see mxc_smtp_ctx_new() in smtp.h). */
+struct chain_entry {
+	uint8_t key[32];  /**< SHA-256 over the presented certificates' SHA-256 */
+	int64_t from;     /**< the verdict holds while from < now < until - 1 */
+	int64_t until;
+	long error;       /**< X509_V_OK, or why the chain is not trusted */
+	int used;
+};
 
 struct mxc_smtp_ctx {
 	uv_loop_t *loop;
@@ -76,6 +96,12 @@ struct mxc_smtp_ctx {
 	struct mxc_smtp_opts opts;        /**< defaults filled in; no strings */
 	struct mxc_smtp_stats stats;
 	struct mxc_smtp_probe *live; /**< probes in flight, for cancel */
+	/** SHA-256 fetched once: passing EVP_sha256() would make OpenSSL 3
+	 * look the implementation up again on every digest. */
+	EVP_MD *sha256;
+	EVP_MD_CTX *md;              /**< for chain keys; the loop is one thread */
+	struct chain_entry *cache;   /**< NULL when the cache is off */
+	size_t cache_mask;           /**< slots - 1 */
 	/** One read buffer for every probe: libuv hands each read to its
 	 * callback at once, which copies the bytes into the probe's reply
 	 * buffer or TLS input, so no probe needs a buffer of its own. */
@@ -89,7 +115,8 @@ enum probe_state {
 	ST_STARTTLS,
 	ST_HANDSHAKE,
 	ST_QUIT,       /**< QUIT sent in clear text, finding known */
-	ST_QUIT_TLS,   /**< QUIT sent over TLS, finding known */
+	ST_QUIT_TLS,   /**< QUIT and close_notify sent over TLS, FIN after
+			    them; draining what the server still sends */
 	ST_CLOSING,
 };
 
@@ -102,6 +129,7 @@ struct mxc_smtp_probe {
 	uv_tcp_t tcp;
 	uv_timer_t timer;
 	uv_connect_t connect;
+	uv_shutdown_t shutdown;      /**< our FIN after the last words over TLS */
 	struct mxc_smtp_ctx *ctx;
 	struct mxc_tls *tls;
 	enum probe_state state;
@@ -115,7 +143,12 @@ struct mxc_smtp_probe {
 	uint8_t *tlsa_data;          /**< one block holding every record's data */
 	int dane_wanted;             /**< secure records usable for SMTP exist */
 	int dane_usable;             /**< and OpenSSL took at least one */
+	int dane_enabled;            /**< SSL_dane_enable() ran (the handshake's
+					  verification then knows the name) */
+	int have_leaf_md;            /**< leaf_md is the leaf's SHA-256 */
+	uint8_t leaf_md[32];
 	struct mxc_buf in;           /**< clear-text bytes not yet a reply */
+	uint64_t drained;            /**< bytes thrown away after the TLS QUIT */
 	struct mxc_smtp_result res;
 };
 
@@ -394,20 +427,155 @@ static void cert_issuer(X509 *leaf, char *buf, size_t cap)
 	BIO_free(b);
 }
 
-static void cert_digests(X509 *leaf, struct mxc_smtp_result *res)
+static void cert_digests(struct mxc_smtp_probe *p, X509 *leaf)
 {
+	const EVP_MD *sha256 = p->ctx->sha256;
+	struct mxc_smtp_result *res = &p->res;
 	unsigned char md[EVP_MAX_MD_SIZE], *der = NULL;
 	unsigned int mdlen = 0;
 	int n;
 
-	if (X509_digest(leaf, EVP_sha256(), md, &mdlen) == 1 && mdlen == 32)
+	/* The chain key may have hashed the leaf already. */
+	if (p->have_leaf_md)
+		hex(res->cert_sha256, p->leaf_md, 32);
+	else if (X509_digest(leaf, sha256, md, &mdlen) == 1 && mdlen == 32)
 		hex(res->cert_sha256, md, 32);
 	/* The whole SubjectPublicKeyInfo, as TLSA selector 1 hashes it (not
 	 * X509_pubkey_digest, which hashes the key bits alone). */
 	n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(leaf), &der);
-	if (n > 0 && EVP_Digest(der, (size_t)n, md, &mdlen, EVP_sha256(), NULL) == 1 && mdlen == 32)
+	if (n > 0 && EVP_Digest(der, (size_t)n, md, &mdlen, sha256, NULL) == 1 && mdlen == 32)
 		hex(res->spki_sha256, md, 32);
 	OPENSSL_free(der);
+}
+
+/* ---- PKIX chain verdicts, cached per context -------------------------- */
+
+/* The cache key of the presented chain: SHA-256 over the SHA-256 of each
+ * certificate's DER, in the order sent. Keeps the leaf's digest for the
+ * facts. 0, or -1 when something could not be hashed (no key, no cache). */
+static int chain_key(struct mxc_smtp_probe *p, STACK_OF(X509) *chain, X509 *leaf,
+		     uint8_t key[32])
+{
+	struct mxc_smtp_ctx *ctx = p->ctx;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	int i, n = chain ? sk_X509_num(chain) : 0;
+
+	if (n <= 0 || EVP_DigestInit_ex(ctx->md, ctx->sha256, NULL) != 1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		X509 *x = sk_X509_value(chain, i);
+
+		if (X509_digest(x, ctx->sha256, md, &mdlen) != 1 || mdlen != 32 ||
+		    EVP_DigestUpdate(ctx->md, md, 32) != 1)
+			return -1;
+		if (x == leaf) {
+			memcpy(p->leaf_md, md, 32);
+			p->have_leaf_md = 1;
+		}
+	}
+	return EVP_DigestFinal_ex(ctx->md, key, &mdlen) == 1 && mdlen == 32 ? 0 : -1;
+}
+
+/* Narrow (*from, *until) to the dates of @p x around @p now: the verdict
+ * cannot change between two consecutive validity dates of the chain. */
+static void window_add(X509 *x, int64_t now, int64_t *from, int64_t *until)
+{
+	const ASN1_TIME *d[2] = { X509_get0_notBefore(x), X509_get0_notAfter(x) };
+	struct tm tm;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		int64_t t;
+
+		if (!d[i] || ASN1_TIME_to_tm(d[i], &tm) != 1) {
+			*until = *from; /* a date we cannot read: never reuse */
+			return;
+		}
+		t = (int64_t)timegm(&tm);
+		if (t <= now) {
+			if (t > *from)
+				*from = t;
+		} else if (t < *until) {
+			*until = t;
+		}
+	}
+}
+
+static struct chain_entry *cache_slot(struct mxc_smtp_ctx *ctx, const uint8_t key[32])
+{
+	uint64_t h;
+
+	memcpy(&h, key, sizeof(h)); /* a SHA-256 output: already uniform */
+	return &ctx->cache[h & ctx->cache_mask];
+}
+
+/*
+ * The PKIX verdict of the chain @p sc was initialised with (the presented
+ * chain, purpose TLS server, no host name): from the cache when this chain
+ * was verified before in the same validity window, else by verifying it.
+ * Returns X509_V_OK or the X509_V_ERR_* why the chain is not trusted.
+ */
+static long chain_verdict(struct mxc_smtp_probe *p, X509_STORE_CTX *sc)
+{
+	struct mxc_smtp_ctx *ctx = p->ctx;
+	STACK_OF(X509) *presented = X509_STORE_CTX_get0_untrusted(sc);
+	X509 *leaf = X509_STORE_CTX_get0_cert(sc);
+	struct chain_entry *e = NULL;
+	int64_t now = 0, from = INT64_MIN, until = INT64_MAX;
+	uint8_t key[32];
+	long err;
+	int r, i;
+
+	if (ctx->cache && chain_key(p, presented, leaf, key) == 0) {
+		now = mxc_wall_time();
+		e = cache_slot(ctx, key);
+		if (e->used && memcmp(e->key, key, 32) == 0 && e->from < now &&
+		    now < e->until - 1) {
+			ctx->stats.chain_cache_hits++;
+			return e->error;
+		}
+	}
+	ctx->stats.chain_cache_misses++;
+	r = X509_verify_cert(sc);
+	err = r == 1 ? X509_V_OK : X509_STORE_CTX_get_error(sc);
+	if (r != 1 && err == X509_V_OK)
+		return X509_V_ERR_UNSPECIFIED; /* our own failure: not a verdict */
+	if (!e)
+		return err;
+	for (i = 0; i < sk_X509_num(presented); i++)
+		window_add(sk_X509_value(presented, i), now, &from, &until);
+	if (X509_STORE_CTX_get0_chain(sc))
+		for (i = 0; i < sk_X509_num(X509_STORE_CTX_get0_chain(sc)); i++)
+			window_add(sk_X509_value(X509_STORE_CTX_get0_chain(sc), i), now,
+				   &from, &until);
+	memcpy(e->key, key, 32);
+	e->from = from;
+	e->until = until;
+	e->error = err;
+	e->used = 1;
+	return err;
+}
+
+/*
+ * OpenSSL's verification step of the handshake (SSL_CTX_set_cert_verify_
+ * callback). It runs under SSL_VERIFY_NONE too, and its result is what
+ * SSL_get_verify_result() reports. With DANE on the session it is DANE's
+ * verification, run as OpenSSL would; without, it is exactly the PKIX
+ * verdict the probe records, so it goes through the cache.
+ */
+static int handshake_verify(X509_STORE_CTX *sc, void *arg)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(sc, SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct mxc_smtp_probe *p = ssl ? SSL_get_app_data(ssl) : NULL;
+	long err;
+
+	(void)arg;
+	if (!p || p->dane_enabled)
+		return X509_verify_cert(sc);
+	err = chain_verdict(p, sc);
+	X509_STORE_CTX_set_error(sc, (int)err);
+	return err == X509_V_OK;
 }
 
 static void verify_pkix(struct mxc_smtp_probe *p, SSL *ssl, X509 *leaf)
@@ -419,10 +587,10 @@ static void verify_pkix(struct mxc_smtp_probe *p, SSL *ssl, X509 *leaf)
 	/*
 	 * Without DANE records in play, the handshake already verified the
 	 * chain against the same store with the same purpose (OpenSSL does so
-	 * even under SSL_VERIFY_NONE, and records the result): take that
-	 * verdict rather than verify again (measured: a fifth of a probe's
-	 * instructions). With DANE, the handshake's verdict is DANE's, so PKIX
-	 * is verified on its own.
+	 * even under SSL_VERIFY_NONE, and records the result; see
+	 * handshake_verify()): take that verdict rather than verify again
+	 * (measured: a fifth of a probe's instructions). With DANE, the
+	 * handshake's verdict is DANE's, so PKIX is verified on its own.
 	 */
 	if (!p->dane_usable) {
 		long v = SSL_get_verify_result(ssl);
@@ -436,10 +604,12 @@ static void verify_pkix(struct mxc_smtp_probe *p, SSL *ssl, X509 *leaf)
 	sc = X509_STORE_CTX_new();
 	if (sc && X509_STORE_CTX_init(sc, store, leaf, SSL_get_peer_cert_chain(ssl)) == 1 &&
 	    X509_STORE_CTX_set_default(sc, "ssl_server") == 1) {
-		res->chain_valid = X509_verify_cert(sc) == 1;
+		long err = chain_verdict(p, sc);
+
+		res->chain_valid = err == X509_V_OK;
 		if (!res->chain_valid)
 			snprintf(res->pkix_error, sizeof(res->pkix_error), "%s",
-				 X509_verify_cert_error_string(X509_STORE_CTX_get_error(sc)));
+				 X509_verify_cert_error_string(err));
 	} else {
 		snprintf(res->pkix_error, sizeof(res->pkix_error), "verification not run (out of memory)");
 	}
@@ -487,7 +657,7 @@ static void collect_facts(struct mxc_smtp_probe *p)
 	if (!leaf) {
 		snprintf(res->pkix_error, sizeof(res->pkix_error), "no certificate");
 	} else {
-		cert_digests(leaf, res);
+		cert_digests(p, leaf);
 		cert_issuer(leaf, res->issuer, sizeof(res->issuer));
 		asn1_time(X509_get0_notBefore(leaf), res->not_before);
 		asn1_time(X509_get0_notAfter(leaf), res->not_after);
@@ -510,9 +680,12 @@ static int setup_dane(struct mxc_smtp_probe *p, SSL *ssl)
 
 		if (t->usage != 2 && t->usage != 3)
 			continue;
-		if (usable == 0 && SSL_dane_enable(ssl, p->res.mx_host) <= 0) {
-			ERR_clear_error();
-			return MXC_ENOMEM;
+		if (usable == 0 && !p->dane_enabled) {
+			if (SSL_dane_enable(ssl, p->res.mx_host) <= 0) {
+				ERR_clear_error();
+				return MXC_ENOMEM;
+			}
+			p->dane_enabled = 1;
 		}
 		/* 0: unusable (unknown selector or matching type, wrong digest
 		 * length); the RFC says to skip such records. */
@@ -543,8 +716,10 @@ static void start_tls(struct mxc_smtp_probe *p)
 	mxc_buf_reset(&p->in);
 	rc = mxc_tls_new(ctx->loop, (uv_stream_t *)&p->tcp, ctx->ssl_ctx, p->res.mx_host, &o,
 			 tls_event, p, &p->tls);
-	if (rc == 0)
+	if (rc == 0) {
+		SSL_set_app_data(mxc_tls_ssl(p->tls), p); /* for handshake_verify() */
 		rc = setup_dane(p, mxc_tls_ssl(p->tls));
+	}
 	if (rc == 0) {
 		uv_timer_stop(&p->timer); /* the layer keeps the deadline now */
 		set_state(p, ST_HANDSHAKE);
@@ -554,26 +729,38 @@ static void start_tls(struct mxc_smtp_probe *p)
 		fail_now(p, MXC_SMTP_TLS_FAILED, "tls: cannot start: %s", mxc_strerror(rc));
 }
 
-/* The 221 to QUIT over TLS: read what there is, end when the reply is
- * whole, the peer closed, or it flooded us. */
-static void tls_quit_reply(struct mxc_smtp_probe *p)
+static void on_shutdown(uv_shutdown_t *req, int status)
 {
-	uint8_t buf[512];
-	struct mxc_smtp_reply r;
-	int n, done = 0;
+	/* Nothing to do: a failed or canceled FIN ends in the read side's
+	 * EOF, an error or the QUIT deadline, all of which finish the probe. */
+	(void)req;
+	(void)status;
+}
 
-	while ((n = mxc_tls_read(p->tls, buf, sizeof(buf))) > 0) {
-		if (mxc_buf_append(&p->in, buf, (size_t)n) < 0) {
-			done = 1;
-			break;
-		}
-	}
-	if (n < 0)
-		done = 1;
-	if (!done && mxc_smtp_reply_parse(p->in.data, p->in.len, &r) == 0)
+/*
+ * The finding is complete once the handshake is: say goodbye the way a
+ * careful MTA does and stop paying for the session. QUIT and close_notify
+ * leave in one write and our FIN follows them. The 221 and whatever else
+ * the server still sends (TLS 1.3 session tickets, its close_notify) is
+ * read off the socket and thrown away undecrypted: decrypting it would
+ * tell nothing about the host (Postfix's client does not wait for the 221
+ * either, smtp_skip_quit_response), and reading it rather than closing on
+ * it lets the connection end with FINs, not a reset. The server's EOF, the
+ * QUIT deadline or the reply cap ends the probe.
+ */
+static void say_goodbye(struct mxc_smtp_probe *p)
+{
+	if (mxc_tls_write_shutdown(p->tls, "QUIT\r\n", 6) < 0) {
+		finish(p);
 		return;
-	(void)mxc_tls_shutdown(p->tls);
-	finish(p);
+	}
+	/* Nothing more goes through TLS: release the session now (its last
+	 * write keeps the memory until libuv is done with it). */
+	mxc_tls_close(p->tls);
+	p->tls = NULL;
+	(void)uv_shutdown(&p->shutdown, (uv_stream_t *)&p->tcp, on_shutdown);
+	set_state(p, ST_QUIT_TLS);
+	arm(p, p->ctx->opts.quit_timeout_ms);
 }
 
 static void tls_event(struct mxc_tls *t, enum mxc_tls_event ev, void *arg)
@@ -586,18 +773,10 @@ static void tls_event(struct mxc_tls *t, enum mxc_tls_event ev, void *arg)
 	case MXC_TLS_EV_HANDSHAKE:
 		p->res.status = MXC_SMTP_OK;
 		collect_facts(p);
-		mxc_buf_reset(&p->in);
-		if (mxc_tls_write(t, "QUIT\r\n", 6) < 0) {
-			finish(p);
-			return;
-		}
-		set_state(p, ST_QUIT_TLS);
-		arm(p, p->ctx->opts.quit_timeout_ms);
+		say_goodbye(p);
 		return;
 	case MXC_TLS_EV_DATA:
-		if (p->state == ST_QUIT_TLS)
-			tls_quit_reply(p);
-		return;
+		return; /* nothing is read over TLS: see say_goodbye() */
 	case MXC_TLS_EV_CLOSED:
 		finish(p);
 		return;
@@ -755,10 +934,7 @@ static void stream_end(struct mxc_smtp_probe *p, ssize_t err)
 		fail_now(p, MXC_SMTP_STARTTLS_REJECTED, "starttls: %s", why);
 		break;
 	case ST_HANDSHAKE:
-	case ST_QUIT_TLS:
 		mxc_tls_stream_end(p->tls, (int)err);
-		if (p->state == ST_QUIT_TLS)
-			finish(p);
 		break;
 	default:
 		finish(p);
@@ -786,6 +962,12 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		return;
 	}
 	p->res.bytes_in += (uint64_t)n;
+	if (p->state == ST_QUIT_TLS) {
+		p->drained += (uint64_t)n;
+		if (p->drained > p->ctx->opts.max_reply_bytes)
+			finish(p);
+		return;
+	}
 	if (p->tls) {
 		mxc_tls_feed(p->tls, (const uint8_t *)buf->base, (size_t)n);
 		return;
@@ -1054,9 +1236,26 @@ int mxc_smtp_ctx_new(uv_loop_t *loop, const struct mxc_smtp_opts *opts,
 	DEF(quit_timeout_ms, DEF_QUIT_MS);
 	DEF(max_reply_bytes, DEF_REPLY_BYTES);
 	DEF(max_tls_bytes, DEF_TLS_BYTES);
+	DEF(chain_cache_slots, DEF_CACHE_SLOTS);
 #undef DEF
+	if (ctx->opts.chain_cache_slots > MAX_CACHE_SLOTS)
+		ctx->opts.chain_cache_slots = MAX_CACHE_SLOTS;
 	ctx->ehlo_cmd_len = (size_t)snprintf(ctx->ehlo_cmd, sizeof(ctx->ehlo_cmd), "EHLO %s\r\n", ehlo);
 	ctx->loop = loop;
+	ctx->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	ctx->md = EVP_MD_CTX_new();
+	if (!ctx->sha256 || !ctx->md)
+		goto nomem;
+	if (!ctx->opts.chain_cache_off) {
+		size_t slots = 1;
+
+		while (slots < ctx->opts.chain_cache_slots)
+			slots <<= 1;
+		ctx->cache = mxc_calloc(slots, sizeof(*ctx->cache));
+		if (!ctx->cache)
+			goto nomem;
+		ctx->cache_mask = slots - 1;
+	}
 
 	sc = SSL_CTX_new(TLS_client_method());
 	if (!sc)
@@ -1075,6 +1274,7 @@ int mxc_smtp_ctx_new(uv_loop_t *loop, const struct mxc_smtp_opts *opts,
 	 * record buffers need not exist while they wait. */
 	SSL_CTX_set_mode(sc, SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_verify(sc, SSL_VERIFY_NONE, NULL);
+	SSL_CTX_set_cert_verify_callback(sc, handshake_verify, NULL);
 	if (opts && opts->ca_file) {
 		if (SSL_CTX_load_verify_locations(sc, opts->ca_file, NULL) != 1) {
 			unsigned long e = ERR_peek_last_error();
@@ -1109,6 +1309,9 @@ void mxc_smtp_ctx_free(struct mxc_smtp_ctx *ctx)
 			      (unsigned long long)ctx->stats.in_flight);
 	mxc_require(ctx->stats.in_flight == 0);
 	SSL_CTX_free(ctx->ssl_ctx);
+	EVP_MD_CTX_free(ctx->md);
+	EVP_MD_free(ctx->sha256);
+	mxc_free(ctx->cache);
 	mxc_free(ctx);
 }
 

@@ -93,6 +93,10 @@ struct mxc_smtp_opts {
 	uint64_t quit_timeout_ms;     /**< the 221 to QUIT; 0: default 3 s */
 	size_t max_reply_bytes;       /**< one reply; 0: default 16 KiB */
 	size_t max_tls_bytes;         /**< ciphertext per session; 0: 256 KiB */
+	/** Slots of the chain verdict cache (rounded up to a power of two);
+	 *  0: default 8192 (64 bytes each). See mxc_smtp_ctx_new(). */
+	size_t chain_cache_slots;
+	int chain_cache_off;          /**< 1: verify every chain (benchmarks) */
 };
 
 /** Field sizes of struct mxc_smtp_result (including the final NUL). */
@@ -155,12 +159,27 @@ struct mxc_smtp_stats {
 	uint64_t finished;     /**< probes whose callback ran */
 	uint64_t in_flight;    /**< started and not finished */
 	uint64_t peak_in_flight;
+	uint64_t chain_cache_hits;    /**< PKIX chain verdicts taken from the cache */
+	uint64_t chain_cache_misses;  /**< chains verified (cache on or off) */
 };
 
 /**
  * Create a context: the SSL_CTX (TLS 1.0 and up, every cipher a sending MTA
  * might settle for, DANE enabled) with the system trust store or @p
  * opts->ca_file.
+ *
+ * The context keeps a cache of PKIX chain verdicts for its lifetime (one
+ * run): large providers present one chain on hundreds of addresses, and
+ * verifying it is most of a probe's cost after the handshake itself. The
+ * key is the SHA-256 of the SHA-256 digests of every certificate the server
+ * presented, in order; the trust store is the context's own and never
+ * changes, so it needs no place in the key. The MX name has none either:
+ * the chain is verified without a host name, and the name check against
+ * the MX name runs on every probe. A verdict is reused only while the clock
+ * stays between the same two validity dates of the chain's certificates,
+ * so a certificate that expires during a run is judged expired from then
+ * on. Memory is fixed: a direct-mapped table whose colliding entries
+ * replace each other.
  * @param loop the loop every probe runs on
  * @param opts options; strings are copied
  * @param out the new context; caller frees with mxc_smtp_ctx_free()

@@ -366,7 +366,8 @@ int mxc_tls_read(struct mxc_tls *t, uint8_t *buf, size_t cap)
 	return MXC_EIO;
 }
 
-int mxc_tls_write(struct mxc_tls *t, const void *data, size_t len)
+/* Encrypt into the output BIO without sending. */
+static int seal(struct mxc_tls *t, const void *data, size_t len)
 {
 	int r, e;
 
@@ -384,7 +385,14 @@ int mxc_tls_write(struct mxc_tls *t, const void *data, size_t len)
 		set_error(t, MXC_EIO, why);
 		return MXC_EIO;
 	}
-	return flush(t);
+	return 0;
+}
+
+int mxc_tls_write(struct mxc_tls *t, const void *data, size_t len)
+{
+	int rc = seal(t, data, len);
+
+	return rc < 0 ? rc : flush(t);
 }
 
 int mxc_tls_shutdown(struct mxc_tls *t)
@@ -395,6 +403,16 @@ int mxc_tls_shutdown(struct mxc_tls *t)
 	(void)SSL_shutdown(t->ssl);
 	ERR_clear_error();
 	return flush(t);
+}
+
+int mxc_tls_write_shutdown(struct mxc_tls *t, const void *data, size_t len)
+{
+	int rc = seal(t, data, len);
+
+	if (rc < 0)
+		return rc;
+	/* One flush for both records: one write on the stream, not two. */
+	return mxc_tls_shutdown(t);
 }
 
 const char *mxc_tls_error(const struct mxc_tls *t)

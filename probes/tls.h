@@ -124,6 +124,17 @@ int mxc_tls_write(struct mxc_tls *t, const void *data, size_t len);
 int mxc_tls_shutdown(struct mxc_tls *t);
 
 /**
+ * Encrypt and send application data followed by close_notify, in one write
+ * on the stream: the last words of a session that expects no answer it
+ * needs to read. No event follows for the close_notify.
+ * @param t the layer
+ * @param data bytes to send before the close_notify
+ * @param len their number
+ * @return 0, or a negative MXC_E* / -errno
+ */
+int mxc_tls_write_shutdown(struct mxc_tls *t, const void *data, size_t len);
+
+/**
  * Why the session failed: a short static-or-owned string (an OpenSSL reason,
  * "timeout", "connection closed", "too much data"), or NULL when it did not.
  * Valid until mxc_tls_close().

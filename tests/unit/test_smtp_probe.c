@@ -928,6 +928,145 @@ static void test_names(void **state)
 	assert_string_equal(buf, "ehlo-stripped;starttls-454;starttls-dropped");
 }
 
+/* ---- the chain verdict cache ------------------------------------------ */
+
+static struct mxc_smtp_ctx *cache_ctx(int off, size_t slots)
+{
+	struct mxc_smtp_opts o = { 0 };
+	struct mxc_smtp_ctx *ctx = NULL;
+	char ca[600];
+
+	path_of(ca, sizeof(ca), "ca", "pem");
+	o.ca_file = ca;
+	o.banner_timeout_ms = TMO_BANNER;
+	o.command_timeout_ms = TMO_CMD;
+	o.tls_timeout_ms = TMO_TLS;
+	o.quit_timeout_ms = 1000;
+	o.chain_cache_off = off;
+	o.chain_cache_slots = slots;
+	assert_int_equal(mxc_smtp_ctx_new(&W.loop, &o, &ctx), 0);
+	return ctx;
+}
+
+/* Every column the verification decides, and the facts beside it. */
+static void assert_same_verdict(const struct mxc_smtp_result *a, const struct mxc_smtp_result *b)
+{
+	assert_int_equal(a->status, b->status);
+	assert_int_equal(a->chain_valid, b->chain_valid);
+	assert_int_equal(a->name_valid, b->name_valid);
+	assert_int_equal(a->pkix_valid, b->pkix_valid);
+	assert_string_equal(a->pkix_error, b->pkix_error);
+	assert_int_equal(a->dane, b->dane);
+	assert_string_equal(a->dane_detail, b->dane_detail);
+	assert_string_equal(a->cert_sha256, b->cert_sha256);
+	assert_string_equal(a->spki_sha256, b->spki_sha256);
+}
+
+static void cache_counts(struct mxc_smtp_ctx *ctx, uint64_t hits, uint64_t misses)
+{
+	struct mxc_smtp_stats st;
+
+	mxc_smtp_ctx_stats(ctx, &st);
+	if (st.chain_cache_hits != hits || st.chain_cache_misses != misses)
+		fail_msg("chain cache: %llu hits, %llu verified; expected %llu, %llu",
+			 (unsigned long long)st.chain_cache_hits,
+			 (unsigned long long)st.chain_cache_misses, (unsigned long long)hits,
+			 (unsigned long long)misses);
+}
+
+/*
+ * Each step probes with the cache and without it and wants the same
+ * verdict. Repeats follow each other directly: two chains may share a slot
+ * of the direct-mapped table, and then the later replaces the earlier
+ * (test_chain_cache_evicts), which must not make this test flaky.
+ */
+static void test_chain_cache(void **state)
+{
+	struct mxc_smtp_ctx *on = cache_ctx(0, 0), *off = cache_ctx(1, 0);
+	struct rec r311 = rec_cert(3, 1, "valid");
+	struct mxc_tlsa t = tl(&r311);
+	struct mxc_smtp_result a, b, ref;
+
+	(void)state;
+	/* The first sight of a chain is verified, the next is a hit with the
+	 * same verdict. */
+	a = probe_ctx(on, S_VALID, "mx.test", NULL, 0, 0);
+	cache_counts(on, 0, 1);
+	b = probe_ctx(on, S_VALID, "mx.test", NULL, 0, 0);
+	cache_counts(on, 1, 1);
+	assert_true(b.pkix_valid);
+	assert_same_verdict(&a, &b);
+	ref = probe_ctx(off, S_VALID, "mx.test", NULL, 0, 0);
+	assert_same_verdict(&b, &ref);
+
+	/* Another MX name presenting the same chain: the chain's verdict is
+	 * reused, the name is judged again. */
+	b = probe_ctx(on, S_VALID, "other.test", NULL, 0, 0);
+	cache_counts(on, 2, 1);
+	assert_true(b.chain_valid);
+	assert_false(b.name_valid);
+	assert_string_equal(b.pkix_error, "name-mismatch");
+	ref = probe_ctx(off, S_VALID, "other.test", NULL, 0, 0);
+	assert_same_verdict(&b, &ref);
+
+	/* With DANE in play PKIX is verified after the handshake, through
+	 * the same cache; DANE itself is judged on every probe. */
+	b = probe_ctx(on, S_VALID, "mx.test", &t, 1, 1);
+	cache_counts(on, 3, 1);
+	assert_dane(b, MXC_DANE_MATCH_EE);
+	assert_true(b.pkix_valid);
+	ref = probe_ctx(off, S_VALID, "mx.test", &t, 1, 1);
+	assert_same_verdict(&b, &ref);
+
+	/* Another chain misses; failures are cached like successes. */
+	a = probe_ctx(on, S_EXPIRED, "mx.test", NULL, 0, 0);
+	cache_counts(on, 3, 2);
+	assert_string_equal(a.pkix_error, "certificate has expired");
+	b = probe_ctx(on, S_EXPIRED, "mx.test", NULL, 0, 0);
+	cache_counts(on, 4, 2);
+	assert_same_verdict(&a, &b);
+	ref = probe_ctx(off, S_EXPIRED, "mx.test", NULL, 0, 0);
+	assert_same_verdict(&b, &ref);
+	b = probe_ctx(on, S_EXPIRED, "mx.test", &t, 1, 1);
+	cache_counts(on, 5, 2);
+	assert_dane(b, MXC_DANE_MISMATCH);
+	assert_string_equal(b.pkix_error, "certificate has expired");
+
+	a = probe_ctx(on, S_SELF, "mx.test", NULL, 0, 0);
+	cache_counts(on, 5, 3);
+	b = probe_ctx(on, S_SELF, "mx.test", NULL, 0, 0);
+	cache_counts(on, 6, 3);
+	assert_false(b.chain_valid);
+	assert_same_verdict(&a, &b);
+	ref = probe_ctx(off, S_SELF, "mx.test", NULL, 0, 0);
+	assert_same_verdict(&b, &ref);
+
+	/* Off means off: every chain was verified. */
+	cache_counts(off, 0, 5);
+	mxc_smtp_ctx_free(on);
+	mxc_smtp_ctx_free(off);
+}
+
+/* One slot: two chains in turn replace each other; memory stays fixed. */
+static void test_chain_cache_evicts(void **state)
+{
+	struct mxc_smtp_ctx *one = cache_ctx(0, 1);
+	struct mxc_smtp_result r;
+
+	(void)state;
+	r = probe_ctx(one, S_VALID, "mx.test", NULL, 0, 0);
+	assert_true(r.pkix_valid);
+	r = probe_ctx(one, S_EXPIRED, "mx.test", NULL, 0, 0);
+	assert_false(r.chain_valid);
+	r = probe_ctx(one, S_VALID, "mx.test", NULL, 0, 0);
+	assert_true(r.pkix_valid);
+	cache_counts(one, 0, 3);
+	r = probe_ctx(one, S_VALID, "mx.test", NULL, 0, 0);
+	assert_true(r.pkix_valid);
+	cache_counts(one, 1, 3);
+	mxc_smtp_ctx_free(one);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -960,6 +1099,8 @@ int main(void)
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_bad_arguments),
+		cmocka_unit_test(test_chain_cache),
+		cmocka_unit_test(test_chain_cache_evicts),
 	};
 
 	/* Before OpenSSL allocates anything, or it refuses. */
