@@ -298,7 +298,7 @@ static void test_threads_agree_with_the_loop(void **state)
 		/* A year later, a year earlier. */
 		for (int k = -1; k <= 1; k += 2) {
 			struct chain moved = c;
-			char what[300];
+			char what[400];
 
 			moved.now = c.now + k * 365 * 86400;
 			snprintf(what, sizeof(what), "%s, clock %+d years", e->d_name, k);
@@ -311,7 +311,7 @@ static void test_threads_agree_with_the_loop(void **state)
 		sig = answer_signature(&c, &slen);
 		for (size_t i = 0; sig && i < slen; i += 5) {
 			uint8_t *b = copy + (sig - copy) + i;
-			char what[300];
+			char what[400];
 
 			*b ^= 0x21;
 			snprintf(what, sizeof(what), "%s, signature byte %zu damaged", e->d_name, i);
