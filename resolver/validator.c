@@ -2335,6 +2335,9 @@ static const ldns_rr_list *check_authority(const struct vcheck *c)
  */
 #define JOBS_PER_THREAD 64
 #define MAX_THREADS 16
+#define WAKE_BATCH 8      /* jobs that wake a sleeping thread at once */
+#define WAKE_MS 1         /* ... or the age of the oldest, loop time */
+#define WORKER_TAKE 16    /* jobs a thread takes from the queue at a time */
 
 struct vjob {
 	struct vjob *next;
@@ -2355,15 +2358,19 @@ struct vworker {
 struct vpool {
 	uv_async_t async;         /* results are ready */
 	uv_prepare_t flush;       /* hands the loop's batch over before it polls */
-	unsigned open_handles;    /* the pool is freed when both are closed */
+	uv_idle_t spin;           /* active while jobs are held back */
+	unsigned open_handles;    /* the pool is freed when all are closed */
 	struct mxc_validator *v;
 	uv_mutex_t lock;          /* guards the two queues, idle and stop */
 	uv_cond_t cond;
 	struct vjob *q_head, *q_tail;   /* waiting for a thread */
+	unsigned q_len;
 	struct vjob *d_head, *d_tail;   /* checked, waiting for the loop */
 	unsigned idle;            /* threads waiting on cond */
 	bool stop;
 	struct vjob *l_head, *l_tail;   /* loop only: this iteration's batch */
+	uint64_t held_since;      /* loop only: 1 + loop time of the oldest job
+				   * queued without waking a thread, or 0 */
 	unsigned inflight;        /* loop only: submitted and not yet done */
 	unsigned max_inflight;
 	unsigned n;               /* threads running */
@@ -2409,7 +2416,8 @@ static void worker_main(void *arg)
 
 	uv_mutex_lock(&p->lock);
 	for (;;) {
-		struct vjob *j;
+		struct vjob *batch, *last;
+		unsigned k = 1;
 
 		while (!p->q_head && !p->stop) {
 			p->idle++;
@@ -2417,23 +2425,30 @@ static void worker_main(void *arg)
 			p->idle--;
 		}
 		/* On stop the queue is still emptied: every job gets its verdict. */
-		j = p->q_head;
-		if (!j)
+		batch = p->q_head;
+		if (!batch)
 			break;
-		p->q_head = j->next;
+		/* A few at a time: one lock and one wake-up of the loop for
+		 * them all, and the other threads still get their share. */
+		for (last = batch; k < WORKER_TAKE && last->next; k++)
+			last = last->next;
+		p->q_head = last->next;
 		if (!p->q_head)
 			p->q_tail = NULL;
+		p->q_len -= k;
+		last->next = NULL;
 		uv_mutex_unlock(&p->lock);
 
-		j->res = plan_run(&w->c, j->t->rrset, &j->plan, j->now, j->skew, &j->nverify);
+		for (struct vjob *j = batch; j; j = j->next)
+			j->res = plan_run(&w->c, j->t->rrset, &j->plan, j->now, j->skew,
+					  &j->nverify);
 
 		uv_mutex_lock(&p->lock);
-		j->next = NULL;
 		if (p->d_tail)
-			p->d_tail->next = j;
+			p->d_tail->next = batch;
 		else
-			p->d_head = j;
-		p->d_tail = j;
+			p->d_head = batch;
+		p->d_tail = last;
 		uv_async_send(&p->async);
 	}
 	uv_mutex_unlock(&p->lock);
@@ -2466,32 +2481,56 @@ static void pool_async_cb(uv_async_t *h)
 	pool_collect(h->data);
 }
 
+static void pool_spin_cb(uv_idle_t *h)
+{
+	(void)h;
+}
+
 /*
- * Give the jobs of this loop iteration to the threads, at once: an answer
- * batch read with recvmmsg makes many, and a thread woken once per batch
- * costs one futex call instead of one per job. Run before the loop polls,
- * so nothing waits across a blocking poll.
+ * Give the jobs of this loop iteration to the threads. A sleeping thread is
+ * woken only for a batch (WAKE_BATCH jobs waiting) or when the oldest has
+ * waited WAKE_MS: a wake-up
+ * per job (futex, context switch, then an eventfd write and an epoll
+ * return for the verdict) cost a quarter of a verification. Run before the
+ * loop polls, so nothing waits across a blocking poll.
  */
 static void pool_flush(struct vpool *p)
 {
-	unsigned n = 0;
+	uint64_t now = uv_now(p->v->loop);
+	unsigned n = 0, queued;
 
-	if (!p->l_head)
-		return;
 	for (struct vjob *j = p->l_head; j; j = j->next)
 		n++;
+	if (!n && !p->held_since)
+		return;
 	uv_mutex_lock(&p->lock);
-	if (p->q_tail)
-		p->q_tail->next = p->l_head;
-	else
-		p->q_head = p->l_head;
-	p->q_tail = p->l_tail;
-	if (p->idle == 1 || (p->idle && n == 1))
-		uv_cond_signal(&p->cond);
-	else if (p->idle)
-		uv_cond_broadcast(&p->cond);
+	if (n) {
+		if (p->q_tail)
+			p->q_tail->next = p->l_head;
+		else
+			p->q_head = p->l_head;
+		p->q_tail = p->l_tail;
+		p->q_len += n;
+		p->l_head = p->l_tail = NULL;
+		if (!p->held_since)
+			p->held_since = now + 1; /* 0 means none held */
+	}
+	queued = p->q_len;
+	if (!queued || queued >= WAKE_BATCH || p->stop || now + 1 - p->held_since >= WAKE_MS) {
+		if (queued && p->idle == 1)
+			uv_cond_signal(&p->cond);
+		else if (queued && p->idle)
+			uv_cond_broadcast(&p->cond);
+		p->held_since = 0;
+	}
 	uv_mutex_unlock(&p->lock);
-	p->l_head = p->l_tail = NULL;
+	/* Jobs held back must not wait across a blocking poll: an active
+	 * idle handle keeps the poll from blocking until they are handed
+	 * over (at most WAKE_MS). */
+	if (p->held_since)
+		uv_idle_start(&p->spin, pool_spin_cb);
+	else
+		uv_idle_stop(&p->spin);
 }
 
 static void pool_prepare_cb(uv_prepare_t *h)
@@ -2499,7 +2538,7 @@ static void pool_prepare_cb(uv_prepare_t *h)
 	pool_flush(h->data);
 }
 
-/* Both handles closed: the pool's memory can go. */
+/* Every handle closed: the pool's memory can go. */
 static void pool_closed(uv_handle_t *h)
 {
 	struct vpool *p = h->data;
@@ -2513,6 +2552,7 @@ static void pool_closed(uv_handle_t *h)
 static void pool_stop(struct vpool *p)
 {
 	pool_flush(p);
+	/* The threads empty the queue before they leave, woken or not. */
 	uv_mutex_lock(&p->lock);
 	p->stop = true;
 	uv_cond_broadcast(&p->cond);
@@ -2526,10 +2566,12 @@ static void pool_stop(struct vpool *p)
 	uv_mutex_destroy(&p->lock);
 	/* A wake-up the threads sent last is dropped with the handle. */
 	uv_close((uv_handle_t *)&p->async, pool_closed);
-	if (p->open_handles == 2)
+	if (p->open_handles == 3) {
 		uv_close((uv_handle_t *)&p->flush, pool_closed);
-	else
+		uv_close((uv_handle_t *)&p->spin, pool_closed);
+	} else {
 		p->open_handles = 1;
+	}
 }
 
 /* Deliver every job still out (their checks' callbacks run) and stop. */
@@ -2573,9 +2615,12 @@ static struct vpool *pool_get(struct mxc_validator *v)
 	uv_unref((uv_handle_t *)&p->async);
 	uv_prepare_init(v->loop, &p->flush);
 	p->flush.data = p;
-	p->open_handles = 2;
 	uv_prepare_start(&p->flush, pool_prepare_cb);
 	uv_unref((uv_handle_t *)&p->flush);
+	uv_idle_init(v->loop, &p->spin);
+	p->spin.data = p;
+	uv_unref((uv_handle_t *)&p->spin);
+	p->open_handles = 3;
 	for (unsigned i = 0; i < n; i++) {
 		struct vworker *w = &p->w[p->n];
 
