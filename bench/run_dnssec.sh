@@ -47,6 +47,11 @@
 #   VERIFY_ROUNDS         mxc_verify_speed rounds over the zone (default:
 #                         enough for about 50,000 verifications, at least 1)
 #   OPENSSL_SECONDS       openssl speed -seconds (default 3)
+#   MXCENSUS_BASE         another mxcensus (say, main's) to compare side by
+#                         side: each repetition also times its validating
+#                         scan, right after the other two, and prints its
+#                         ratio against the same --no-validate scan
+#   MXC_VERIFY_SPEED_BASE the same for mxc_verify_speed
 # NSD is stopped by its PID when the script exits, however it exits.
 set -euo pipefail
 
@@ -190,7 +195,7 @@ dnssec_summary() {
 
 bench_alg() {
 	local n=$1 alg=$2 reps=$3 pop sdir zone run bin vs name bits ossl rounds
-	local r v o dv dn cv cn rv rn tv tn out nsig ok=1
+	local r v o dv dn cv cn rv rn tv tn out nsig ok=1 bv bd bc brc bt
 	read -r name bits ossl < <(alg_info "$alg")
 	bin=$(find_mxcensus) || die "no mxcensus: build it (Release) or set MXCENSUS"
 	vs=$(find_verify_speed "$bin")
@@ -224,6 +229,18 @@ bench_alg() {
 			"$r" "$v" "$o" "$(ratio "$v" "$o")" "$dv" "$dn" "$(ratio "$dv" "$dn")"
 		printf ' CPU %s s vs %s s (%s), timeouts %s vs %s\n' "$cv" "$cn" "$(ratio "$cn" "$cv")" \
 			"$tv" "$tn"
+		if [[ -n ${MXC_VERIFY_SPEED_BASE:-} ]]; then
+			bv=$(validator_verify "$MXC_VERIFY_SPEED_BASE" "$zone" "$rounds")
+			printf '          base validator %s/s (%s against the same openssl figure)\n' \
+				"$bv" "$(ratio "$bv" "$o")"
+		fi
+		if [[ -n ${MXCENSUS_BASE:-} ]]; then
+			read -r bd _ bc brc bt < <(scan_once "$MXCENSUS_BASE" "$pop" "$run" base \
+				--trust-anchor "$sdir/anchor.ds")
+			((brc == 0)) || die "base validating scan exit status $brc; see $run/scan-base.err"
+			printf '          base scan %s domains/s (%s), CPU %s s (%s), timeouts %s\n' \
+				"$bd" "$(ratio "$bd" "$dn")" "$bc" "$(ratio "$cn" "$bc")" "$bt"
+		fi
 	done
 	stop_nsd
 

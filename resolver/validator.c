@@ -38,12 +38,14 @@
 #include "resolver/validator.h"
 
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/rsa.h>
 #include <openssl/sha.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -52,6 +54,7 @@
 #include "common/log.h"
 #include "common/strmap.h"
 #include "common/util.h"
+#include "resolver/resolver_internal.h"
 
 #define MAX_RRSETS 24      /* RRsets judged per answer */
 #define MAX_SIGS 4         /* RRSIGs tried per RRset */
@@ -124,7 +127,6 @@ struct vkey {
 	uint8_t alg;
 	bool tried;             /* conversion attempted */
 	EVP_PKEY *pkey;         /* NULL: unusable by OpenSSL, ldns decides */
-	EVP_PKEY_CTX *ctx;      /* set up to verify digests; NULL for EdDSA */
 };
 
 struct vzone {
@@ -154,6 +156,44 @@ struct vseen {
 	uint64_t expires_ms;
 };
 
+#define CTX_SLOTS 4           /* verification contexts kept per thread */
+#define ATT_KEYS 4            /* keys of one tag and algorithm tried per signature */
+#define SIGNED_DATA_MAX (1u << 22) /* the most an answer's RRset can expand to */
+
+/* The canonical RDATA of one record of an RRset, for sorting. */
+struct rdslot {
+	size_t off;             /* in vcrypto.rdata, while it may still move */
+	const uint8_t *p;       /* then fixed */
+	uint16_t len;
+	uint16_t cls;
+};
+
+/* A verification context made for one key, and a reference to the key so
+ * that the pointer compared cannot be reused for another while kept. */
+struct vslot {
+	EVP_PKEY *pkey;
+	EVP_PKEY_CTX *ctx;
+};
+
+/*
+ * What one thread needs to check signatures without allocating per check:
+ * the signed data being built, a digest context, the digests fetched once,
+ * and verification contexts for the last few keys used. An EVP_PKEY may be
+ * shared between threads for verification but an EVP_PKEY_CTX may not, so
+ * the loop's thread and every verification thread keep their own; setting
+ * one up costs more than the digest it checks. Buffers only grow.
+ */
+struct vcrypto {
+	struct mxc_buf data;    /* the signed data (RFC 4034 §3.1.8.1) */
+	struct mxc_buf rdata;   /* scratch: each record's canonical RDATA */
+	struct rdslot *order;
+	size_t order_cap;
+	EVP_MD_CTX *mdctx;
+	EVP_MD *md[4];          /* SHA-1, SHA-256, SHA-384, SHA-512 */
+	struct vslot slot[CTX_SLOTS];
+	unsigned next_slot;
+};
+
 struct mxc_validator {
 	mxc_val_query_fn query;
 	void *query_ctx;
@@ -169,9 +209,10 @@ struct mxc_validator {
 	struct lru slru;
 	size_t n_seen;
 	struct lru checks;        /* checks in flight */
-	ldns_buffer *sdata;       /* scratch: the data a signature signs */
-	ldns_buffer *sbytes;      /* scratch: the signature as OpenSSL takes it */
-	EVP_MD_CTX *mdctx;        /* kept digest context */
+	struct vcrypto crypto;    /* the loop thread's signature checks */
+	uv_loop_t *loop;          /* the resolver's, for the verification threads */
+	unsigned threads;         /* verification threads to start (0: none) */
+	struct vpool *pool;       /* started on the first check it can take */
 	struct mxc_validator_stats st;
 	bool closing;
 };
@@ -194,7 +235,8 @@ struct vtask {
 struct vcheck {
 	struct lru link;
 	struct mxc_validator *v;
-	ldns_pkt *pkt;
+	ldns_pkt *pkt;          /* question and answer; the tasks borrow its records */
+	ldns_pkt *auth;         /* with the authority section, when a proof needs it */
 	mxc_val_cb cb;
 	void *arg;
 	unsigned pending;
@@ -257,26 +299,73 @@ static struct mxc_val_result verdict(enum mxc_dnssec s, enum mxc_dnssec_reason r
 /* ------------------------------------------------------------------------ */
 /* Names                                                                    */
 
-/* A lower-case presentation key for @p name ("example.com."), or NULL. */
+/*
+ * A lower-case presentation key for @p name ("example.com.", other than
+ * letters, digits, '-', '_' and '*' as \DDD), or NULL. Made from the wire
+ * form: ldns_rdf2str formats through printf, and this runs once per answer.
+ */
 static char *name_key(const ldns_rdf *name)
 {
-	char *s = ldns_rdf2str(name);
-	char *k;
+	const uint8_t *d = ldns_rdf_data(name);
+	size_t len = ldns_rdf_size(name), i = 0, o = 0;
+	char buf[4 * (LDNS_MAX_DOMAINLEN + 1) + 2];
 
-	if (!s)
-		return NULL;
-	for (char *p = s; *p; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
-	k = mxc_strdup(s);
-	LDNS_FREE(s);
-	return k;
+	while (i < len && d[i]) {
+		size_t l = d[i++];
+
+		if (l > len - i || o + 4 * l + 2 > sizeof(buf))
+			return NULL;
+		for (size_t k = 0; k < l; k++) {
+			uint8_t ch = d[i++];
+
+			if (ch >= 'A' && ch <= 'Z')
+				ch = (uint8_t)(ch - 'A' + 'a');
+			if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+			    ch == '_' || ch == '*') {
+				buf[o++] = (char)ch;
+			} else {
+				buf[o++] = '\\';
+				buf[o++] = (char)('0' + ch / 100);
+				buf[o++] = (char)('0' + ch / 10 % 10);
+				buf[o++] = (char)('0' + ch % 10);
+			}
+		}
+		buf[o++] = '.';
+	}
+	if (!o)
+		buf[o++] = '.';
+	buf[o] = '\0';
+	return mxc_strdup(buf);
 }
 
-/* True when @p a equals @p b or lies below it. */
+static uint8_t lower8(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c - 'A' + 'a') : c;
+}
+
+/*
+ * True when @p a equals @p b or lies below it: the wire forms compared from
+ * the end at a label boundary, without case (ldns_dname_is_subdomain
+ * allocates; this runs for every RRset judged).
+ */
 static bool under_or_at(const ldns_rdf *a, const ldns_rdf *b)
 {
-	return ldns_dname_compare(a, b) == 0 || ldns_dname_is_subdomain(a, b);
+	const uint8_t *da = ldns_rdf_data(a), *db = ldns_rdf_data(b);
+	size_t la = ldns_rdf_size(a), lb = ldns_rdf_size(b), i = 0;
+
+	if (!la || !lb || lb > la)
+		return false;
+	while (la - i > lb) {
+		if (!da[i])
+			return false;
+		i += (size_t)da[i] + 1;
+	}
+	if (la - i != lb)
+		return false;
+	for (size_t k = 0; k < lb; k++)
+		if (lower8(da[i + k]) != lower8(db[k]))
+			return false;
+	return true;
 }
 
 /* The ancestor of @p name with @p labels labels (new rdf), or NULL. */
@@ -297,15 +386,16 @@ static ldns_rdf *ancestor(const ldns_rdf *name, uint8_t labels)
  * hex. @p ctx is the validator's kept digest context (no allocation per
  * call). Returns false when hashing failed: then nothing is remembered.
  */
-static bool rrset_key(EVP_MD_CTX *ctx, const ldns_buffer *data, const ldns_rr *sig,
-		      char out[33])
+static bool rrset_key(const struct vcrypto *w, const ldns_rr *sig, char out[33])
 {
 	static const char hex[] = "0123456789abcdef";
 	const ldns_rdf *sr = ldns_rr_rrsig_sig(sig);
+	const EVP_MD *sha256 = w->md[1] ? w->md[1] : EVP_sha256();
+	EVP_MD_CTX *ctx = w->mdctx;
 	unsigned char md[SHA256_DIGEST_LENGTH];
 
-	if (!ctx || !sr || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) ||
-	    !EVP_DigestUpdate(ctx, ldns_buffer_begin(data), ldns_buffer_position(data)) ||
+	if (!ctx || !sr || !EVP_DigestInit_ex2(ctx, sha256, NULL) ||
+	    !EVP_DigestUpdate(ctx, w->data.data, w->data.len) ||
 	    !EVP_DigestUpdate(ctx, ldns_rdf_data(sr), ldns_rdf_size(sr)) ||
 	    !EVP_DigestFinal_ex(ctx, md, NULL))
 		return false;
@@ -595,39 +685,23 @@ static struct vkey *zone_vkeys(struct vzone *z)
 
 static void zone_vkeys_free(struct vzone *z)
 {
-	for (size_t i = 0; z->vkeys && i < ldns_rr_list_rr_count(z->keys); i++) {
-		EVP_PKEY_CTX_free(z->vkeys[i].ctx);
+	for (size_t i = 0; z->vkeys && i < ldns_rr_list_rr_count(z->keys); i++)
 		EVP_PKEY_free(z->vkeys[i].pkey);
-	}
 	mxc_free(z->vkeys);
 	z->vkeys = NULL;
 }
 
-/* Key @p i of @p z ready for OpenSSL: converted once, then kept. */
-static const struct vkey *vkey_ready(struct vzone *z, size_t i)
+/* Key @p i of @p z as an OpenSSL key, converted once and kept; NULL when
+ * OpenSSL cannot take it (then ldns judges). */
+static EVP_PKEY *vkey_pkey(struct vzone *z, size_t i)
 {
 	struct vkey *k = &z->vkeys[i];
-	const EVP_MD *md = mxc_dnssec_alg_md(k->alg);
 
-	if (k->tried)
-		return k;
-	k->tried = true;
-	k->pkey = dnskey_pkey(ldns_rr_list_rr(z->keys, i), k->alg);
-	if (k->pkey && md) {
-		/* RSA and ECDSA verify a digest: one context per key serves
-		 * every signature (EVP_PKEY_verify does not consume it). */
-		k->ctx = EVP_PKEY_CTX_new(k->pkey, NULL);
-		if (!k->ctx || EVP_PKEY_verify_init(k->ctx) <= 0 ||
-		    EVP_PKEY_CTX_set_signature_md(k->ctx, md) <= 0 ||
-		    (EVP_PKEY_get_base_id(k->pkey) == EVP_PKEY_RSA &&
-		     EVP_PKEY_CTX_set_rsa_padding(k->ctx, RSA_PKCS1_PADDING) <= 0)) {
-			EVP_PKEY_CTX_free(k->ctx);
-			EVP_PKEY_free(k->pkey);
-			k->ctx = NULL;
-			k->pkey = NULL;
-		}
+	if (!k->tried) {
+		k->tried = true;
+		k->pkey = dnskey_pkey(ldns_rr_list_rr(z->keys, i), k->alg);
 	}
-	return k;
+	return k->pkey;
 }
 
 /* Lower-case a wire-format name in place (RFC 4034 §6.2). */
@@ -645,130 +719,346 @@ static void wire_name_lower(uint8_t *p, size_t len)
 	}
 }
 
-/*
- * The data @p sig signs (RFC 4034 §3.1.8.1) into @p out: the RRSIG RDATA
- * without the signature (signer name in lower case), then @p rrset in
- * canonical form (original TTL, names lower-cased, a wildcard expansion
- * given back its "*" owner, RFC 4035 §5.3.2) and canonical order.
- * Returns false when it cannot be built.
- */
-static bool signed_data(ldns_buffer *out, const ldns_rr_list *rrset, const ldns_rr *sig)
+/* Every byte of a name's wire form: length octets are below 64, so only
+ * letters change (what ldns_dname2canonical does). */
+static void bytes_lower(uint8_t *p, size_t len)
 {
-	const ldns_rdf *lab = ldns_rr_rrsig_labels(sig);
-	const ldns_rdf *ottl = ldns_rr_rrsig_origttl(sig);
-	ldns_rr_list *c;
-	ldns_rdf *wild = NULL;
-	bool ok;
-
-	if (!lab || !ottl || !ldns_rr_list_rr_count(rrset))
-		return false;
-	ldns_buffer_clear(out);
-	if (ldns_rrsig2buffer_wire(out, sig) != LDNS_STATUS_OK || ldns_buffer_position(out) < 18)
-		return false;
-	wire_name_lower(ldns_buffer_at(out, 18), ldns_buffer_position(out) - 18);
-	{
-		const ldns_rdf *owner = ldns_rr_owner(ldns_rr_list_rr(rrset, 0));
-		uint8_t nl = ldns_dname_label_count(owner);
-		uint8_t sl = ldns_rdf2native_int8(lab);
-
-		if (ldns_dname_is_wildcard(owner))
-			nl--;
-		if (sl > nl) /* RFC 4035 §5.3.1 */
-			return false;
-		if (sl < nl) {
-			ldns_rdf *star = ldns_dname_new_frm_str("*");
-			ldns_rdf *base = ancestor(owner, sl);
-
-			wild = star && base ? ldns_dname_cat_clone(star, base) : NULL;
-			ldns_rdf_deep_free(star);
-			ldns_rdf_deep_free(base);
-			if (!wild)
-				return false;
-		}
-	}
-	c = ldns_rr_list_clone(rrset);
-	if (!c) {
-		ldns_rdf_deep_free(wild);
-		return false;
-	}
-	for (size_t i = 0; i < ldns_rr_list_rr_count(c); i++) {
-		ldns_rr *rr = ldns_rr_list_rr(c, i);
-
-		if (wild) {
-			ldns_rdf_deep_free(ldns_rr_owner(rr));
-			ldns_rr_set_owner(rr, ldns_rdf_clone(wild));
-		}
-		ldns_rr_set_ttl(rr, ldns_rdf2native_int32(ottl));
-		ldns_rr2canonical(rr);
-	}
-	ldns_rr_list_sort(c);
-	ok = ldns_rr_list2buffer_wire(out, c) == LDNS_STATUS_OK;
-	ldns_rr_list_deep_free(c);
-	ldns_rdf_deep_free(wild);
-	return ok;
+	for (size_t i = 0; i < len; i++)
+		if (p[i] >= 'A' && p[i] <= 'Z')
+			p[i] = (uint8_t)(p[i] - 'A' + 'a');
 }
 
 /*
- * The cryptographic check of @p sig over @p data with the keys of @p z
- * whose tag and algorithm match. Returns LDNS_STATUS_OK, an ldns error, or
- * LDNS_STATUS_NOT_IMPL when some matching key is not OpenSSL's to check
- * (the caller then asks ldns).
+ * The types whose RDATA names are lower-cased in the canonical form: RFC
+ * 4034 §6.2 as RFC 6840 §5.1 left it, which is ldns_rr2canonical()'s list.
+ * Signatures made by ldns-signzone and by every other signer we meet agree.
  */
-static ldns_status sig_crypto(struct mxc_validator *v, struct vzone *z, const ldns_buffer *data,
-			      const ldns_rr *sig)
+static bool rdata_names_lowered(ldns_rr_type t)
+{
+	switch (t) {
+	case LDNS_RR_TYPE_NS:
+	case LDNS_RR_TYPE_MD:
+	case LDNS_RR_TYPE_MF:
+	case LDNS_RR_TYPE_CNAME:
+	case LDNS_RR_TYPE_SOA:
+	case LDNS_RR_TYPE_MB:
+	case LDNS_RR_TYPE_MG:
+	case LDNS_RR_TYPE_MR:
+	case LDNS_RR_TYPE_PTR:
+	case LDNS_RR_TYPE_MINFO:
+	case LDNS_RR_TYPE_MX:
+	case LDNS_RR_TYPE_RP:
+	case LDNS_RR_TYPE_AFSDB:
+	case LDNS_RR_TYPE_RT:
+	case LDNS_RR_TYPE_SIG:
+	case LDNS_RR_TYPE_PX:
+	case LDNS_RR_TYPE_NXT:
+	case LDNS_RR_TYPE_NAPTR:
+	case LDNS_RR_TYPE_KX:
+	case LDNS_RR_TYPE_SRV:
+	case LDNS_RR_TYPE_DNAME:
+	case LDNS_RR_TYPE_A6:
+	case LDNS_RR_TYPE_RRSIG:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* Signature checks (pure: run on the loop or on a verification thread)     */
+
+static int vcrypto_init(struct vcrypto *w)
+{
+	static const char *const names[4] = { "SHA1", "SHA256", "SHA384", "SHA512" };
+
+	memset(w, 0, sizeof(*w));
+	mxc_buf_init(&w->data, SIGNED_DATA_MAX);
+	mxc_buf_init(&w->rdata, SIGNED_DATA_MAX);
+	w->mdctx = EVP_MD_CTX_new();
+	/* A fetched digest saves the implicit fetch (a locked lookup by
+	 * name) that the EVP_sha256() kind costs on every EVP_DigestInit. */
+	for (int i = 0; i < 4; i++)
+		w->md[i] = EVP_MD_fetch(NULL, names[i], NULL);
+	return w->mdctx ? 0 : MXC_ENOMEM;
+}
+
+static void vcrypto_free(struct vcrypto *w)
+{
+	for (int i = 0; i < CTX_SLOTS; i++) {
+		EVP_PKEY_CTX_free(w->slot[i].ctx);
+		EVP_PKEY_free(w->slot[i].pkey);
+	}
+	for (int i = 0; i < 4; i++)
+		EVP_MD_free(w->md[i]);
+	EVP_MD_CTX_free(w->mdctx);
+	mxc_buf_free(&w->data);
+	mxc_buf_free(&w->rdata);
+	mxc_free(w->order);
+	memset(w, 0, sizeof(*w));
+}
+
+/* The digest algorithm @p alg signs with, fetched when possible. */
+static const EVP_MD *vcrypto_md(const struct vcrypto *w, uint8_t alg)
+{
+	int i;
+
+	switch (alg) {
+	case LDNS_RSASHA1:
+	case LDNS_RSASHA1_NSEC3:
+		i = 0;
+		break;
+	case LDNS_RSASHA256:
+	case LDNS_ECDSAP256SHA256:
+		i = 1;
+		break;
+	case LDNS_ECDSAP384SHA384:
+		i = 2;
+		break;
+	case LDNS_RSASHA512:
+		i = 3;
+		break;
+	default:
+		return NULL;
+	}
+	return w->md[i] ? w->md[i] : mxc_dnssec_alg_md(alg);
+}
+
+/* This thread's verification context for @p pkey, made on first use. */
+static EVP_PKEY_CTX *vcrypto_ctx(struct vcrypto *w, EVP_PKEY *pkey, const EVP_MD *md)
+{
+	struct vslot *s;
+	EVP_PKEY_CTX *ctx;
+
+	for (int i = 0; i < CTX_SLOTS; i++)
+		if (w->slot[i].pkey == pkey)
+			return w->slot[i].ctx;
+	s = &w->slot[w->next_slot++ % CTX_SLOTS];
+	EVP_PKEY_CTX_free(s->ctx);
+	EVP_PKEY_free(s->pkey);
+	s->ctx = NULL;
+	s->pkey = NULL;
+	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+	if (!ctx || EVP_PKEY_verify_init(ctx) <= 0 || EVP_PKEY_CTX_set_signature_md(ctx, md) <= 0 ||
+	    (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA &&
+	     EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) <= 0) ||
+	    EVP_PKEY_up_ref(pkey) != 1) {
+		EVP_PKEY_CTX_free(ctx);
+		return NULL;
+	}
+	s->pkey = pkey;
+	s->ctx = ctx;
+	return ctx;
+}
+
+/* One INTEGER of a DER ECDSA-Sig-Value from a big-endian unsigned number. */
+static uint8_t *der_int(uint8_t *p, const uint8_t *n, size_t len)
+{
+	while (len > 1 && !n[0]) {
+		n++;
+		len--;
+	}
+	*p++ = 0x02;
+	*p++ = (uint8_t)(len + (n[0] >> 7));
+	if (n[0] & 0x80)
+		*p++ = 0;
+	memcpy(p, n, len);
+	return p + len;
+}
+
+static int rdslot_cmp(const void *a, const void *b)
+{
+	const struct rdslot *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c;
+
+	if (x->cls != y->cls)
+		return x->cls < y->cls ? -1 : 1;
+	c = n ? memcmp(x->p, y->p, n) : 0;
+	if (c)
+		return c;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/*
+ * The data @p sig signs (RFC 4034 §3.1.8.1) into w->data: the RRSIG RDATA
+ * without the signature (signer name in lower case), then @p rrset in
+ * canonical form (original TTL, names lower-cased, a wildcard expansion
+ * given back its "*" owner, RFC 4035 §5.3.2) and canonical order (RFC 4034
+ * §6.3: by RDATA). Written straight from the records: no clone of the
+ * RRset, no allocation once the buffers have grown. Byte for byte what
+ * ldns_rr_list_clone + ldns_rr2canonical + ldns_rr_list_sort +
+ * ldns_rr_list2buffer_wire made before. Returns false when it cannot be
+ * built.
+ */
+static bool build_signed(struct vcrypto *w, const ldns_rr_list *rrset, const ldns_rr *sig)
+{
+	const ldns_rdf *lab = ldns_rr_rrsig_labels(sig);
+	const ldns_rdf *ottl = ldns_rr_rrsig_origttl(sig);
+	size_t n = ldns_rr_list_rr_count(rrset);
+	uint8_t owner[LDNS_MAX_DOMAINLEN + 3];
+	const ldns_rdf *on;
+	const uint8_t *od;
+	size_t olen, osize;
+	uint8_t nl, sl, all;
+	uint32_t ttl;
+
+	if (!lab || !ottl || !n || ldns_rr_rd_count(sig) != 9)
+		return false;
+	mxc_buf_reset(&w->data);
+	for (size_t i = 0; i < 8; i++) {
+		const ldns_rdf *f = ldns_rr_rdf(sig, i);
+
+		if (!f || mxc_buf_append(&w->data, ldns_rdf_data(f), ldns_rdf_size(f)))
+			return false;
+	}
+	if (w->data.len < 18)
+		return false;
+	wire_name_lower(w->data.data + 18, w->data.len - 18);
+
+	/* The owner, or the wildcard it was expanded from. */
+	on = ldns_rr_owner(ldns_rr_list_rr(rrset, 0));
+	od = ldns_rdf_data(on);
+	osize = ldns_rdf_size(on);
+	if (osize > LDNS_MAX_DOMAINLEN + 1)
+		return false;
+	all = ldns_dname_label_count(on);
+	nl = all;
+	sl = ldns_rdf2native_int8(lab);
+	if (ldns_dname_is_wildcard(on))
+		nl--;
+	if (sl > nl) /* RFC 4035 §5.3.1 */
+		return false;
+	if (sl < nl) {
+		size_t pos = 0;
+
+		for (uint8_t k = 0; k < all - sl && pos < osize; k++)
+			pos += (size_t)od[pos] + 1;
+		if (pos >= osize)
+			return false;
+		owner[0] = 1;
+		owner[1] = '*';
+		memcpy(owner + 2, od + pos, osize - pos);
+		olen = 2 + osize - pos;
+	} else {
+		memcpy(owner, od, osize);
+		olen = osize;
+	}
+	bytes_lower(owner, olen);
+	ttl = ldns_rdf2native_int32(ottl);
+
+	/* Each record's RDATA in canonical form, then sorted. */
+	if (n > w->order_cap) {
+		struct rdslot *o = mxc_realloc(w->order, n * sizeof(*o));
+
+		if (!o)
+			return false;
+		w->order = o;
+		w->order_cap = n;
+	}
+	mxc_buf_reset(&w->rdata);
+	for (size_t i = 0; i < n; i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(rrset, i);
+		bool lower = rdata_names_lowered(ldns_rr_get_type(rr));
+		size_t off = w->rdata.len;
+
+		for (size_t j = 0; j < ldns_rr_rd_count(rr); j++) {
+			const ldns_rdf *f = ldns_rr_rdf(rr, j);
+			size_t at = w->rdata.len;
+
+			if (!f || mxc_buf_append(&w->rdata, ldns_rdf_data(f), ldns_rdf_size(f)))
+				return false;
+			if (lower && ldns_rdf_get_type(f) == LDNS_RDF_TYPE_DNAME)
+				bytes_lower(w->rdata.data + at, ldns_rdf_size(f));
+		}
+		if (w->rdata.len - off > 0xffff)
+			return false;
+		w->order[i].off = off;
+		w->order[i].len = (uint16_t)(w->rdata.len - off);
+		w->order[i].cls = (uint16_t)ldns_rr_get_class(rr);
+	}
+	for (size_t i = 0; i < n; i++)
+		w->order[i].p = w->rdata.data ? w->rdata.data + w->order[i].off : NULL;
+	if (n > 1)
+		qsort(w->order, n, sizeof(*w->order), rdslot_cmp);
+	for (size_t i = 0; i < n; i++) {
+		const struct rdslot *s = &w->order[i];
+
+		if (mxc_buf_append(&w->data, owner, olen) ||
+		    mxc_buf_append_u16(&w->data,
+				       (uint16_t)ldns_rr_get_type(ldns_rr_list_rr(rrset, 0))) ||
+		    mxc_buf_append_u16(&w->data, s->cls) || mxc_buf_append_u32(&w->data, ttl) ||
+		    mxc_buf_append_u16(&w->data, s->len) ||
+		    (s->len && mxc_buf_append(&w->data, s->p, s->len)))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The cryptographic check of @p sig over w->data with @p keys (the signer's
+ * keys of the signature's tag and algorithm, as OpenSSL keys): OK when one
+ * of them verifies it, CRYPTO_BOGUS when none does, or
+ * CRYPTO_NO_MATCHING_KEYTAG_DNSKEY when there is none to try.
+ */
+static ldns_status sig_crypto(struct vcrypto *w, const ldns_rr *sig, EVP_PKEY *const *keys,
+			      size_t nkeys)
 {
 	const ldns_rdf *sr = ldns_rr_rrsig_sig(sig);
 	uint8_t alg = ldns_rdf2native_int8(ldns_rr_rrsig_algorithm(sig));
-	uint16_t tag = ldns_rdf2native_int16(ldns_rr_rrsig_keytag(sig));
-	const EVP_MD *md = mxc_dnssec_alg_md(alg);
+	const EVP_MD *md = vcrypto_md(w, alg);
+	uint8_t der[2 + 2 * (3 + 48)];
 	unsigned char dg[EVP_MAX_MD_SIZE];
 	unsigned int dglen = 0;
-	ldns_status st = LDNS_STATUS_CRYPTO_NO_MATCHING_KEYTAG_DNSKEY;
-	struct vkey *vk = zone_vkeys(z);
-	ldns_buffer *sb = v->sbytes;
+	const uint8_t *s;
+	size_t slen;
 
-	if (!vk || !sr)
-		return LDNS_STATUS_NOT_IMPL;
-	ldns_buffer_clear(sb);
+	if (!nkeys)
+		return LDNS_STATUS_CRYPTO_NO_MATCHING_KEYTAG_DNSKEY;
+	if (!sr)
+		return LDNS_STATUS_CRYPTO_BOGUS;
+	s = ldns_rdf_data(sr);
+	slen = ldns_rdf_size(sr);
 	if (alg == LDNS_ECDSAP256SHA256 || alg == LDNS_ECDSAP384SHA384) {
-		/* DNSSEC carries r|s; OpenSSL wants DER. */
-		if (ldns_convert_ecdsa_rrsig_rdf2asn1(sb, sr) != LDNS_STATUS_OK)
-			return LDNS_STATUS_CRYPTO_BOGUS;
-	} else if (!ldns_buffer_reserve(sb, ldns_rdf_size(sr))) {
-		return LDNS_STATUS_MEM_ERR;
-	} else {
-		ldns_buffer_write(sb, ldns_rdf_data(sr), ldns_rdf_size(sr));
-	}
-	if (md && EVP_Digest(ldns_buffer_begin(data), ldns_buffer_position(data), dg, &dglen, md,
-			     NULL) != 1)
-		return LDNS_STATUS_NOT_IMPL;
-	for (size_t i = 0; i < ldns_rr_list_rr_count(z->keys); i++) {
-		const struct vkey *k;
-		int ok;
+		/* DNSSEC carries r|s (RFC 6605 §4); OpenSSL wants DER. */
+		size_t half = alg == LDNS_ECDSAP256SHA256 ? 32 : 48;
+		uint8_t *p;
 
-		if (vk[i].tag != tag || vk[i].alg != alg)
-			continue;
-		k = vkey_ready(z, i);
-		if (!k->pkey)
-			return LDNS_STATUS_NOT_IMPL;
-		if (k->ctx) {
-			ok = EVP_PKEY_verify(k->ctx, ldns_buffer_begin(sb), ldns_buffer_position(sb), dg,
-					     dglen);
+		if (slen != 2 * half)
+			return LDNS_STATUS_CRYPTO_BOGUS;
+		p = der_int(der + 2, s, half);
+		p = der_int(p, s + half, half);
+		der[0] = 0x30;
+		der[1] = (uint8_t)(p - der - 2);
+		s = der;
+		slen = (size_t)(p - der);
+	}
+	if (md && (EVP_DigestInit_ex2(w->mdctx, md, NULL) != 1 ||
+		   EVP_DigestUpdate(w->mdctx, w->data.data, w->data.len) != 1 ||
+		   EVP_DigestFinal_ex(w->mdctx, dg, &dglen) != 1))
+		return LDNS_STATUS_CRYPTO_BOGUS;
+	for (size_t i = 0; i < nkeys; i++) {
+		int ok = -1;
+
+		if (md) {
+			EVP_PKEY_CTX *ctx = vcrypto_ctx(w, keys[i], md);
+
+			if (ctx)
+				ok = EVP_PKEY_verify(ctx, s, slen, dg, dglen);
 		} else {
+			/* EdDSA hashes inside: a one-shot context per check. */
 			EVP_MD_CTX *mc = EVP_MD_CTX_new();
 
-			ok = mc && EVP_DigestVerifyInit(mc, NULL, NULL, NULL, k->pkey) == 1 ?
-				     EVP_DigestVerify(mc, ldns_buffer_begin(sb), ldns_buffer_position(sb),
-						      ldns_buffer_begin(data),
-						      ldns_buffer_position(data)) :
-				     -1;
+			if (mc && EVP_DigestVerifyInit_ex(mc, NULL, NULL, NULL, NULL, keys[i], NULL) == 1)
+				ok = EVP_DigestVerify(mc, s, slen, w->data.data, w->data.len);
 			EVP_MD_CTX_free(mc);
 		}
 		if (ok == 1)
 			return LDNS_STATUS_OK;
-		st = LDNS_STATUS_CRYPTO_BOGUS;
 	}
-	return st;
+	/* A forged signature leaves errors on this thread's queue. */
+	ERR_clear_error();
+	return LDNS_STATUS_CRYPTO_BOGUS;
 }
 
 /* The signature's validity window at @p now (RFC 4034 §3.1.5: serial
@@ -788,79 +1078,228 @@ static ldns_status sig_window(const ldns_rr *sig, int64_t now)
 	return LDNS_STATUS_OK;
 }
 
+/* The window with the clock skew allowed either way. */
+static ldns_status sig_window_skew(const ldns_rr *sig, int64_t now, uint32_t skew)
+{
+	ldns_status st = sig_window(sig, now);
+
+	if ((st == LDNS_STATUS_CRYPTO_SIG_EXPIRED && sig_window(sig, now - skew) == LDNS_STATUS_OK) ||
+	    (st == LDNS_STATUS_CRYPTO_SIG_NOT_INCEPTED &&
+	     sig_window(sig, now + skew) == LDNS_STATUS_OK))
+		return LDNS_STATUS_OK;
+	return st;
+}
+
 /*
- * Verify @p rrset with one of @p sigs made by zone @p signer with its keys.
- * Success with any signature is enough (RFC 4035 5.3.3). The reason on
- * failure is the most telling one seen: a validity window beats a plain
- * mismatch, because "expired" is what an operator can act on. As ldns did,
- * the signature is checked before its validity window.
+ * The reason after a signature failed with @p st: a validity window beats a
+ * plain mismatch, because "expired" is what an operator can act on.
+ */
+static enum mxc_dnssec_reason why_after(enum mxc_dnssec_reason why, ldns_status st)
+{
+	if (st == LDNS_STATUS_CRYPTO_SIG_EXPIRED)
+		return MXC_DR_SIG_EXPIRED;
+	if (st == LDNS_STATUS_CRYPTO_SIG_NOT_INCEPTED)
+		return MXC_DR_SIG_NOT_YET_VALID;
+	if (why != MXC_DR_SIG_EXPIRED && why != MXC_DR_SIG_NOT_YET_VALID)
+		return MXC_DR_BAD_SIGNATURE;
+	return why;
+}
+
+/* One signature to try, with the keys it may be made with. */
+struct vattempt {
+	const ldns_rr *sig;
+	bool malformed;
+	uint8_t nkeys;
+	EVP_PKEY *keys[ATT_KEYS];
+};
+
+/*
+ * The signatures of an RRset verify() would try, in its order, made ready
+ * on the loop so that the check itself (plan_run) needs nothing but the
+ * records, the keys and a vcrypto: it can run on any thread.
+ */
+struct vplan {
+	enum mxc_dnssec_reason why; /* before any signature is tried */
+	size_t n;
+	struct vattempt a[MAX_SIGS];
+};
+
+/*
+ * Make the plan for @p rrset's @p sigs by @p signer. Returns false when a
+ * key the check needs is not OpenSSL's (then ldns judges, on the loop) or
+ * when more keys share a tag than a plan holds.
+ */
+static bool plan_make(struct vzone *signer, const ldns_rr_list *sigs, struct vplan *p)
+{
+	struct vkey *vk = zone_vkeys(signer);
+
+	p->why = MXC_DR_NO_RRSIG;
+	p->n = 0;
+	for (size_t i = 0; i < ldns_rr_list_rr_count(sigs) && p->n < MAX_SIGS; i++) {
+		const ldns_rr *sig = ldns_rr_list_rr(sigs, i);
+		const ldns_rdf *sn = ldns_rr_rrsig_signame(sig);
+		const ldns_rdf *alg = ldns_rr_rrsig_algorithm(sig);
+		struct vattempt *a;
+		uint16_t tag;
+		uint8_t al;
+
+		if (!sn || !alg || ldns_dname_compare(sn, signer->name) != 0)
+			continue;
+		al = ldns_rdf2native_int8(alg);
+		if (!alg_usable(al)) {
+			/* Counts only while nothing was tried: any tried
+			 * signature gives its own reason. */
+			if (p->why == MXC_DR_NO_RRSIG)
+				p->why = MXC_DR_UNSUPPORTED_ALG;
+			continue;
+		}
+		a = &p->a[p->n++];
+		a->sig = sig;
+		a->nkeys = 0;
+		a->malformed = !ldns_rr_rrsig_keytag(sig) || !ldns_rr_rrsig_inception(sig) ||
+			       !ldns_rr_rrsig_expiration(sig);
+		if (a->malformed)
+			continue;
+		if (!vk && ldns_rr_list_rr_count(signer->keys))
+			return false;
+		tag = ldns_rdf2native_int16(ldns_rr_rrsig_keytag(sig));
+		for (size_t k = 0; k < ldns_rr_list_rr_count(signer->keys); k++) {
+			EVP_PKEY *pk;
+
+			if (vk[k].tag != tag || vk[k].alg != al)
+				continue;
+			pk = vkey_pkey(signer, k);
+			if (!pk || a->nkeys == ATT_KEYS)
+				return false;
+			a->keys[a->nkeys++] = pk;
+		}
+	}
+	return true;
+}
+
+/*
+ * Carry out plan @p p on @p rrset: success with any signature is enough
+ * (RFC 4035 §5.3.3); as ldns did, a signature is checked before its
+ * validity window. Touches nothing but its arguments: safe on a
+ * verification thread while the loop leaves the records alone.
+ * @p nverify counts the signature verifications made.
+ */
+static struct mxc_val_result plan_run(struct vcrypto *w, const ldns_rr_list *rrset,
+				      const struct vplan *p, int64_t now, uint32_t skew,
+				      unsigned *nverify)
+{
+	enum mxc_dnssec_reason why = p->why;
+
+	for (size_t i = 0; i < p->n; i++) {
+		const struct vattempt *a = &p->a[i];
+		ldns_status st;
+
+		if (a->malformed || !build_signed(w, rrset, a->sig)) {
+			why = why_after(why, LDNS_STATUS_ERR);
+			continue;
+		}
+		++*nverify;
+		st = sig_crypto(w, a->sig, a->keys, a->nkeys);
+		if (st == LDNS_STATUS_OK)
+			st = sig_window_skew(a->sig, now, skew);
+		if (st == LDNS_STATUS_OK)
+			return verdict(MXC_DNSSEC_SECURE, MXC_DR_NONE);
+		why = why_after(why, st);
+	}
+	/* Only signatures of algorithms we cannot use, from a zone whose
+	 * DS RRset promised a usable one: still bogus (RFC 4035 §5.2). */
+	return verdict(MXC_DNSSEC_BOGUS, why);
+}
+
+/*
+ * Is @p rrset remembered once verified? A domain's MX RRset is judged once
+ * in a census (each domain is scanned once): remembering it would only push
+ * out what is shared (NSEC3 records, DS sets, the mail hosts' answers).
+ */
+static bool remembered(const ldns_rr_list *rrset)
+{
+	return ldns_rr_get_type(ldns_rr_list_rr(rrset, 0)) != LDNS_RR_TYPE_MX;
+}
+
+/*
+ * Verify @p rrset with one of @p sigs made by zone @p signer with its keys,
+ * on the loop. An RRset that is remembered is looked up first (by its
+ * signed data and signature) and stored once verified; one that is not
+ * follows the same plan a verification thread would.
  */
 static struct mxc_val_result verify(struct mxc_validator *v, ldns_rr_list *rrset,
 				    const ldns_rr_list *sigs, struct vzone *signer)
 {
 	enum mxc_dnssec_reason why = MXC_DR_NO_RRSIG;
 	int64_t now = now_s(v);
+	struct vkey *vk;
 	size_t tried = 0;
 
+	if (!remembered(rrset)) {
+		struct vplan plan;
+
+		if (plan_make(signer, sigs, &plan)) {
+			unsigned n = 0;
+			struct mxc_val_result res =
+				plan_run(&v->crypto, rrset, &plan, now, v->o.skew, &n);
+
+			v->st.sig_verify += n;
+			return res;
+		}
+	}
+	vk = zone_vkeys(signer);
 	for (size_t i = 0; i < ldns_rr_list_rr_count(sigs) && tried < MAX_SIGS; i++) {
 		ldns_rr *sig = ldns_rr_list_rr(sigs, i);
 		ldns_rdf *sn = ldns_rr_rrsig_signame(sig);
 		ldns_rdf *alg = ldns_rr_rrsig_algorithm(sig);
+		EVP_PKEY *keys[MAX_KEYS];
+		size_t nkeys = 0;
+		bool ossl = vk != NULL;
 		char key[33];
 		ldns_status st;
 		bool have_key;
+		uint16_t tag;
+		uint8_t al;
 
 		if (!sn || !alg || ldns_dname_compare(sn, signer->name) != 0)
 			continue;
-		if (!alg_usable(ldns_rdf2native_int8(alg))) {
+		al = ldns_rdf2native_int8(alg);
+		if (!alg_usable(al)) {
 			if (why == MXC_DR_NO_RRSIG)
 				why = MXC_DR_UNSUPPORTED_ALG;
 			continue;
 		}
 		tried++;
 		if (!ldns_rr_rrsig_keytag(sig) || !ldns_rr_rrsig_inception(sig) ||
-		    !ldns_rr_rrsig_expiration(sig) || !signed_data(v->sdata, rrset, sig)) {
-			if (why != MXC_DR_SIG_EXPIRED && why != MXC_DR_SIG_NOT_YET_VALID)
-				why = MXC_DR_BAD_SIGNATURE;
+		    !ldns_rr_rrsig_expiration(sig) || !build_signed(&v->crypto, rrset, sig)) {
+			why = why_after(why, LDNS_STATUS_ERR);
 			continue;
 		}
-		/*
-		 * A domain's MX RRset is judged once in a census (each domain is
-		 * scanned once): remembering it would only push out what is
-		 * shared (NSEC3 records, DS sets, the mail hosts' answers).
-		 */
-		have_key = ldns_rr_get_type(ldns_rr_list_rr(rrset, 0)) != LDNS_RR_TYPE_MX &&
-			   rrset_key(v->mdctx, v->sdata, sig, key);
+		have_key = remembered(rrset) && rrset_key(&v->crypto, sig, key);
 		if (have_key && seen_get(v, key)) {
 			v->st.rrset_cached++;
 			return verdict(MXC_DNSSEC_SECURE, MXC_DR_NONE);
 		}
 		v->st.sig_verify++;
-		st = sig_crypto(v, signer, v->sdata, sig);
-		if (st == LDNS_STATUS_NOT_IMPL)
-			st = ldns_verify_rrsig_keylist_notime(rrset, sig, signer->keys, NULL);
-		if (st == LDNS_STATUS_OK) {
-			st = sig_window(sig, now);
-			if ((st == LDNS_STATUS_CRYPTO_SIG_EXPIRED &&
-			     sig_window(sig, now - v->o.skew) == LDNS_STATUS_OK) ||
-			    (st == LDNS_STATUS_CRYPTO_SIG_NOT_INCEPTED &&
-			     sig_window(sig, now + v->o.skew) == LDNS_STATUS_OK))
-				st = LDNS_STATUS_OK;
+		tag = ldns_rdf2native_int16(ldns_rr_rrsig_keytag(sig));
+		for (size_t k = 0; ossl && k < ldns_rr_list_rr_count(signer->keys) && nkeys < MAX_KEYS;
+		     k++) {
+			if (vk[k].tag != tag || vk[k].alg != al)
+				continue;
+			keys[nkeys] = vkey_pkey(signer, k);
+			ossl = keys[nkeys++] != NULL;
 		}
+		st = ossl ? sig_crypto(&v->crypto, sig, keys, nkeys) :
+			    ldns_verify_rrsig_keylist_notime(rrset, sig, signer->keys, NULL);
+		if (st == LDNS_STATUS_OK)
+			st = sig_window_skew(sig, now, v->o.skew);
 		if (st == LDNS_STATUS_OK) {
 			if (have_key)
 				seen_put(v, key, sig_ttl(v, sig, min_ttl(rrset, v->o.max_ttl)));
 			return verdict(MXC_DNSSEC_SECURE, MXC_DR_NONE);
 		}
-		if (st == LDNS_STATUS_CRYPTO_SIG_EXPIRED)
-			why = MXC_DR_SIG_EXPIRED;
-		else if (st == LDNS_STATUS_CRYPTO_SIG_NOT_INCEPTED)
-			why = MXC_DR_SIG_NOT_YET_VALID;
-		else if (why != MXC_DR_SIG_EXPIRED && why != MXC_DR_SIG_NOT_YET_VALID)
-			why = MXC_DR_BAD_SIGNATURE;
+		why = why_after(why, st);
 	}
-	/* Only signatures of algorithms we cannot use, from a zone whose
-	 * DS RRset promised a usable one: still bogus (RFC 4035 5.2). */
 	return verdict(MXC_DNSSEC_BOGUS, why);
 }
 
@@ -1621,11 +2060,9 @@ static void ds_denial_ready(void *arg, struct vzone *p)
 	}
 }
 
-/* The name one label up, or the SOA owner of @p pkt when that is higher. */
-static ldns_rdf *zone_above(const ldns_rdf *name, const ldns_pkt *pkt)
+/* The name one label up, or the SOA owner in @p auth when that is higher. */
+static ldns_rdf *zone_above(const ldns_rdf *name, const ldns_rr_list *auth)
 {
-	ldns_rr_list *auth = ldns_pkt_authority(pkt);
-
 	for (size_t i = 0; i < ldns_rr_list_rr_count(auth); i++) {
 		ldns_rr *rr = ldns_rr_list_rr(auth, i);
 
@@ -1668,7 +2105,7 @@ static void on_ds(struct vzone *z, const ldns_pkt *pkt)
 			zone_eval(v, signer, ds_signer_ready, z);
 			return;
 		}
-		up = zone_above(z->name, pkt);
+		up = zone_above(z->name, ldns_pkt_authority(pkt));
 		if (!up) {
 			zone_finish(z, verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_MALFORMED), false, 0);
 			return;
@@ -1689,7 +2126,7 @@ static void on_ds(struct vzone *z, const ldns_pkt *pkt)
 		zone_eval(v, signer, ds_denial_ready, z);
 		return;
 	}
-	up = zone_above(z->name, pkt);
+	up = zone_above(z->name, ldns_pkt_authority(pkt));
 	if (!up) {
 		zone_finish(z, verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_MALFORMED), false, 0);
 		return;
@@ -1840,8 +2277,9 @@ static void check_merge(struct vcheck *c, struct mxc_val_result r)
 
 static void task_free(struct vtask *t)
 {
-	ldns_rr_list_deep_free(t->rrset);
-	ldns_rr_list_deep_free(t->sigs);
+	/* The records are the check's packet's. */
+	ldns_rr_list_free(t->rrset);
+	ldns_rr_list_free(t->sigs);
 	ldns_rdf_deep_free(t->qname);
 	mxc_free(t);
 }
@@ -1864,8 +2302,386 @@ static void check_done(struct vcheck *c)
 		c->res = verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_MALFORMED);
 	c->cb(c->arg, c->res);
 	ldns_pkt_free(c->pkt);
+	ldns_pkt_free(c->auth);
 	mxc_free(c);
 	(void)v;
+}
+
+/* The authority section of the check's answer (empty unless a task needs it). */
+static const ldns_rr_list *check_authority(const struct vcheck *c)
+{
+	return ldns_pkt_authority(c->auth ? c->auth : c->pkt);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Verification threads                                                     */
+
+/*
+ * A domain's own MX RRset needs a signature verification that no cache can
+ * save, and on the loop's one thread it would cost as much as everything
+ * else the scan does for the domain. So with a loop the validator hands
+ * those checks to a few threads of its own: the loop makes a plan (which
+ * signatures, which keys, all decided from its zone cache), a thread builds
+ * the signed data and checks the signature, and the verdict comes back to
+ * the loop through a uv_async_t. Nothing but the plan, the task's own
+ * records (untouched by the loop meanwhile) and the thread's vcrypto is
+ * used off the loop; zones, caches, counters and checks stay on it.
+ *
+ * Only RRsets that are not remembered go to the threads, so the
+ * verified-RRset memory (and its "never twice while the TTL holds"
+ * promise) is only ever read and written on the loop. Jobs in flight are
+ * bounded; past the bound the loop verifies the RRset itself, which slows
+ * the producer exactly when the threads are behind.
+ */
+#define JOBS_PER_THREAD 64
+#define MAX_THREADS 16
+#define WAKE_BATCH 8      /* jobs that wake a sleeping thread at once */
+#define WAKE_MS 1         /* ... or the age of the oldest, loop time */
+#define WORKER_TAKE 16    /* jobs a thread takes from the queue at a time */
+
+struct vjob {
+	struct vjob *next;
+	struct vtask *t;          /* waits in its check; only its records are read */
+	struct vplan plan;        /* keys held with a reference of the job's own */
+	int64_t now;
+	uint32_t skew;
+	struct mxc_val_result res;
+	unsigned nverify;
+};
+
+struct vworker {
+	struct vpool *p;
+	uv_thread_t tid;
+	struct vcrypto c;
+};
+
+struct vpool {
+	uv_async_t async;         /* results are ready */
+	uv_prepare_t flush;       /* hands the loop's batch over before it polls */
+	uv_idle_t spin;           /* active while jobs are held back */
+	unsigned open_handles;    /* the pool is freed when all are closed */
+	struct mxc_validator *v;
+	uv_mutex_t lock;          /* guards the two queues, idle and stop */
+	uv_cond_t cond;
+	struct vjob *q_head, *q_tail;   /* waiting for a thread */
+	unsigned q_len;
+	struct vjob *d_head, *d_tail;   /* checked, waiting for the loop */
+	unsigned idle;            /* threads waiting on cond */
+	bool stop;
+	struct vjob *l_head, *l_tail;   /* loop only: this iteration's batch */
+	uint64_t held_since;      /* loop only: 1 + loop time of the oldest job
+				   * queued without waking a thread, or 0 */
+	unsigned inflight;        /* loop only: submitted and not yet done */
+	unsigned max_inflight;
+	unsigned n;               /* threads running */
+	struct vworker w[];
+};
+
+/* Threads for @p asked (MXC_VAL_THREADS_AUTO: every CPU but the loop's). */
+static unsigned threads_wanted(int asked)
+{
+	unsigned n;
+
+	if (asked >= 0)
+		n = (unsigned)asked;
+	else
+		n = uv_available_parallelism() > 1 ? uv_available_parallelism() - 1 : 0;
+	return n > MAX_THREADS ? MAX_THREADS : n;
+}
+
+static void job_release(struct vjob *j)
+{
+	for (size_t i = 0; i < j->plan.n; i++)
+		for (uint8_t k = 0; k < j->plan.a[i].nkeys; k++)
+			EVP_PKEY_free(j->plan.a[i].keys[k]);
+	mxc_free(j);
+}
+
+/* On the loop: the thread's verdict joins the check's. */
+static void job_done(struct mxc_validator *v, struct vjob *j)
+{
+	struct vcheck *c = j->t->c;
+
+	v->st.sig_verify += j->nverify;
+	v->st.sig_threaded += j->nverify;
+	check_merge(c, j->res);
+	job_release(j);
+	check_done(c);
+}
+
+static void worker_main(void *arg)
+{
+	struct vworker *w = arg;
+	struct vpool *p = w->p;
+
+	uv_mutex_lock(&p->lock);
+	for (;;) {
+		struct vjob *batch, *last;
+		unsigned k = 1;
+
+		while (!p->q_head && !p->stop) {
+			p->idle++;
+			uv_cond_wait(&p->cond, &p->lock);
+			p->idle--;
+		}
+		/* On stop the queue is still emptied: every job gets its verdict. */
+		batch = p->q_head;
+		if (!batch)
+			break;
+		/* A few at a time: one lock and one wake-up of the loop for
+		 * them all, and the other threads still get their share. */
+		for (last = batch; k < WORKER_TAKE && last->next; k++)
+			last = last->next;
+		p->q_head = last->next;
+		if (!p->q_head)
+			p->q_tail = NULL;
+		p->q_len -= k;
+		last->next = NULL;
+		uv_mutex_unlock(&p->lock);
+
+		for (struct vjob *j = batch; j; j = j->next)
+			j->res = plan_run(&w->c, j->t->rrset, &j->plan, j->now, j->skew,
+					  &j->nverify);
+
+		uv_mutex_lock(&p->lock);
+		if (p->d_tail)
+			p->d_tail->next = batch;
+		else
+			p->d_head = batch;
+		p->d_tail = last;
+		uv_async_send(&p->async);
+	}
+	uv_mutex_unlock(&p->lock);
+}
+
+/* On the loop: deliver what the threads have checked. */
+static void pool_collect(struct vpool *p)
+{
+	struct vjob *j;
+
+	uv_mutex_lock(&p->lock);
+	j = p->d_head;
+	p->d_head = p->d_tail = NULL;
+	uv_mutex_unlock(&p->lock);
+	while (j) {
+		struct vjob *next = j->next;
+
+		p->inflight--;
+		job_done(p->v, j);
+		j = next;
+	}
+	/* Idle threads must not keep the loop running (uv_run returns when
+	 * nothing else is pending); busy ones must. */
+	if (!p->inflight)
+		uv_unref((uv_handle_t *)&p->async);
+}
+
+static void pool_async_cb(uv_async_t *h)
+{
+	pool_collect(h->data);
+}
+
+static void pool_spin_cb(uv_idle_t *h)
+{
+	(void)h;
+}
+
+/*
+ * Give the jobs of this loop iteration to the threads. A sleeping thread is
+ * woken only for a batch (WAKE_BATCH jobs waiting) or when the oldest has
+ * waited WAKE_MS: a wake-up
+ * per job (futex, context switch, then an eventfd write and an epoll
+ * return for the verdict) cost a quarter of a verification. Run before the
+ * loop polls, so nothing waits across a blocking poll.
+ */
+static void pool_flush(struct vpool *p)
+{
+	uint64_t now = uv_now(p->v->loop);
+	unsigned n = 0, queued;
+
+	for (struct vjob *j = p->l_head; j; j = j->next)
+		n++;
+	if (!n && !p->held_since)
+		return;
+	uv_mutex_lock(&p->lock);
+	if (n) {
+		if (p->q_tail)
+			p->q_tail->next = p->l_head;
+		else
+			p->q_head = p->l_head;
+		p->q_tail = p->l_tail;
+		p->q_len += n;
+		p->l_head = p->l_tail = NULL;
+		if (!p->held_since)
+			p->held_since = now + 1; /* 0 means none held */
+	}
+	queued = p->q_len;
+	if (!queued || queued >= WAKE_BATCH || p->stop || now + 1 - p->held_since >= WAKE_MS) {
+		if (queued && p->idle == 1)
+			uv_cond_signal(&p->cond);
+		else if (queued && p->idle)
+			uv_cond_broadcast(&p->cond);
+		p->held_since = 0;
+	}
+	uv_mutex_unlock(&p->lock);
+	/* Jobs held back must not wait across a blocking poll: an active
+	 * idle handle keeps the poll from blocking until they are handed
+	 * over (at most WAKE_MS). */
+	if (p->held_since)
+		uv_idle_start(&p->spin, pool_spin_cb);
+	else
+		uv_idle_stop(&p->spin);
+}
+
+static void pool_prepare_cb(uv_prepare_t *h)
+{
+	pool_flush(h->data);
+}
+
+/* Every handle closed: the pool's memory can go. */
+static void pool_closed(uv_handle_t *h)
+{
+	struct vpool *p = h->data;
+
+	if (!--p->open_handles)
+		mxc_free(p);
+}
+
+/* Stop the threads and the handle; the pool's memory goes with the handle's
+ * close callback, the next time the loop runs. */
+static void pool_stop(struct vpool *p)
+{
+	pool_flush(p);
+	/* The threads empty the queue before they leave, woken or not. */
+	uv_mutex_lock(&p->lock);
+	p->stop = true;
+	uv_cond_broadcast(&p->cond);
+	uv_mutex_unlock(&p->lock);
+	for (unsigned i = 0; i < p->n; i++)
+		uv_thread_join(&p->w[i].tid);
+	pool_collect(p);
+	for (unsigned i = 0; i < p->n; i++)
+		vcrypto_free(&p->w[i].c);
+	uv_cond_destroy(&p->cond);
+	uv_mutex_destroy(&p->lock);
+	/* A wake-up the threads sent last is dropped with the handle. */
+	uv_close((uv_handle_t *)&p->async, pool_closed);
+	if (p->open_handles == 3) {
+		uv_close((uv_handle_t *)&p->flush, pool_closed);
+		uv_close((uv_handle_t *)&p->spin, pool_closed);
+	} else {
+		p->open_handles = 1;
+	}
+}
+
+/* Deliver every job still out (their checks' callbacks run) and stop. */
+static void pool_free(struct vpool *p)
+{
+	if (p)
+		pool_stop(p);
+}
+
+/* The pool, started on first use; NULL when there is none to be had. */
+static struct vpool *pool_get(struct mxc_validator *v)
+{
+	struct vpool *p;
+	unsigned n = v->threads;
+
+	if (v->pool || !n || v->closing)
+		return v->pool;
+	v->threads = 0; /* one try: if it fails, the loop verifies */
+	p = mxc_calloc(1, sizeof(*p) + n * sizeof(p->w[0]));
+	if (!p)
+		return NULL;
+	p->v = v;
+	p->max_inflight = n * JOBS_PER_THREAD;
+	if (uv_mutex_init(&p->lock)) {
+		mxc_free(p);
+		return NULL;
+	}
+	if (uv_cond_init(&p->cond)) {
+		uv_mutex_destroy(&p->lock);
+		mxc_free(p);
+		return NULL;
+	}
+	if (uv_async_init(v->loop, &p->async, pool_async_cb)) {
+		uv_cond_destroy(&p->cond);
+		uv_mutex_destroy(&p->lock);
+		mxc_free(p);
+		return NULL;
+	}
+	p->async.data = p;
+	p->open_handles = 1;
+	uv_unref((uv_handle_t *)&p->async);
+	uv_prepare_init(v->loop, &p->flush);
+	p->flush.data = p;
+	uv_prepare_start(&p->flush, pool_prepare_cb);
+	uv_unref((uv_handle_t *)&p->flush);
+	uv_idle_init(v->loop, &p->spin);
+	p->spin.data = p;
+	uv_unref((uv_handle_t *)&p->spin);
+	p->open_handles = 3;
+	for (unsigned i = 0; i < n; i++) {
+		struct vworker *w = &p->w[p->n];
+
+		w->p = p;
+		if (vcrypto_init(&w->c)) {
+			vcrypto_free(&w->c);
+			break;
+		}
+		if (uv_thread_create(&w->tid, worker_main, w)) {
+			vcrypto_free(&w->c);
+			break;
+		}
+		p->n++;
+	}
+	if (!p->n) {
+		mxc_log_warn("validator: no verification thread could be started; "
+			     "verifying on the loop");
+		pool_stop(p);
+		return NULL;
+	}
+	v->pool = p;
+	return p;
+}
+
+/*
+ * Hand the signed RRset of task @p t (signer @p z, usable) to a verification
+ * thread. Returns false when it stays on the loop: no threads, an RRset the
+ * validator remembers, a key only ldns can use, or the threads are full.
+ */
+static bool offload(struct mxc_validator *v, struct vtask *t, struct vzone *z)
+{
+	struct vpool *p = pool_get(v);
+	struct vjob *j;
+
+	if (!p || p->inflight >= p->max_inflight || remembered(t->rrset))
+		return false;
+	j = mxc_malloc(sizeof(*j));
+	if (!j)
+		return false;
+	if (!plan_make(z, t->sigs, &j->plan)) {
+		mxc_free(j);
+		return false;
+	}
+	/* The zone's keys may be freed (an expired zone evaluated again)
+	 * while the job is out: the job holds its own references. */
+	for (size_t i = 0; i < j->plan.n; i++)
+		for (uint8_t k = 0; k < j->plan.a[i].nkeys; k++)
+			EVP_PKEY_up_ref(j->plan.a[i].keys[k]);
+	j->t = t;
+	j->now = now_s(v);
+	j->skew = v->o.skew;
+	j->nverify = 0;
+	j->next = NULL;
+	p->inflight++;
+	uv_ref((uv_handle_t *)&p->async);
+	if (p->l_tail)
+		p->l_tail->next = j;
+	else
+		p->l_head = j;
+	p->l_tail = j;
+	return true;
 }
 
 /* The NSEC/NSEC3 records of the check's authority section, verified with z. */
@@ -1875,7 +2691,7 @@ static enum proof authority_proof(struct vcheck *c, struct vzone *z, const ldns_
 	ldns_rr_list *nsecs, *sigs;
 	enum proof p = PF_NONE;
 
-	split_denial(ldns_pkt_authority(c->pkt), &nsecs, &sigs);
+	split_denial(check_authority(c), &nsecs, &sigs);
 	if (!nsecs || !sigs) {
 		*res = verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_MALFORMED);
 	} else {
@@ -1908,6 +2724,8 @@ static void signed_ready(void *arg, struct vzone *z)
 	res = signer_unusable(z);
 	if (res.status != MXC_DNSSEC_NONE) {
 		check_merge(c, res);
+	} else if (!t->qname && offload(c->v, t, z)) {
+		return; /* a verification thread has it; job_done finishes */
 	} else {
 		res = verify(c->v, t->rrset, t->sigs, z);
 		if (res.status == MXC_DNSSEC_SECURE && t->qname) {
@@ -2031,12 +2849,12 @@ static int start_answer(struct vcheck *c, const ldns_rdf *qname, uint16_t qtype,
 			if (!used[j] && ldns_rr_get_type(o) == type &&
 			    ldns_dname_compare(ldns_rr_owner(o), ldns_rr_owner(rr)) == 0) {
 				used[j] = true;
-				ldns_rr_list_push_rr(set, ldns_rr_clone(o));
+				ldns_rr_list_push_rr(set, o);
 			}
 		}
 		sigs = set ? sigs_for(ans, ldns_rr_owner(rr), type) : NULL;
 		if (!set || !sigs) {
-			ldns_rr_list_deep_free(set);
+			ldns_rr_list_free(set);
 			ldns_rr_list_free(sigs);
 			mxc_free(used);
 			ldns_rdf_deep_free(sname);
@@ -2053,26 +2871,21 @@ static int start_answer(struct vcheck *c, const ldns_rdf *qname, uint16_t qtype,
 		}
 		if (type == LDNS_RR_TYPE_CNAME && !ldns_rr_list_rr_count(sigs) &&
 		    from_dname(ans, ldns_rr_owner(rr))) {
-			ldns_rr_list_deep_free(set);
+			ldns_rr_list_free(set);
 			ldns_rr_list_free(sigs);
 			continue;
 		}
 		t = task_new(c, ldns_rr_list_rr_count(sigs) ? T_SIGNED : T_UNSIGNED);
 		if (!t) {
-			ldns_rr_list_deep_free(set);
+			ldns_rr_list_free(set);
 			ldns_rr_list_free(sigs);
 			mxc_free(used);
 			ldns_rdf_deep_free(sname);
 			return MXC_ENOMEM;
 		}
+		/* Both borrow the packet's records, which outlive the tasks. */
 		t->rrset = set;
-		/* sigs_for borrowed the answer's records: own them. */
-		t->sigs = own(sigs);
-		if (!t->sigs) {
-			mxc_free(used);
-			ldns_rdf_deep_free(sname);
-			return MXC_ENOMEM;
-		}
+		t->sigs = sigs;
 		if (t->kind == T_SIGNED) {
 			ldns_rr *s0 = ldns_rr_list_rr(sigs, 0);
 			ldns_rdf *lab = ldns_rr_rrsig_labels(s0);
@@ -2118,14 +2931,14 @@ static void launch(struct vcheck *c)
 			ldns_rr_list *nsecs, *sigs;
 			const ldns_rdf *signer;
 
-			split_denial(ldns_pkt_authority(c->pkt), &nsecs, &sigs);
+			split_denial(check_authority(c), &nsecs, &sigs);
 			signer = sigs ? denial_signer(sigs) : NULL;
 			if (signer && under_or_at(t->qname, signer)) {
 				zone_eval(c->v, signer, denial_ready, t);
 			} else {
 				/* Unsigned denial: judged by the zone that gave it. */
-				ldns_rdf *z = zone_above(t->qname, c->pkt);
-				ldns_rr_list *auth = ldns_pkt_authority(c->pkt);
+				const ldns_rr_list *auth = check_authority(c);
+				ldns_rdf *z = zone_above(t->qname, auth);
 
 				for (size_t i = 0; i < ldns_rr_list_rr_count(auth); i++) {
 					ldns_rr *rr = ldns_rr_list_rr(auth, i);
@@ -2150,40 +2963,57 @@ static void launch(struct vcheck *c)
 	}
 }
 
+/* Does any task of @p c need the authority section (a denial, or the proof
+ * that a wildcard answer's query name does not exist)? */
+static bool needs_authority(const struct vcheck *c)
+{
+	for (const struct vtask *t = c->tasks; t; t = t->next)
+		if (t->kind == T_DENIAL || t->qname)
+			return true;
+	return false;
+}
+
 int mxc_validator_check(struct mxc_validator *v, const uint8_t *wire, size_t len,
 			mxc_val_cb cb, void *arg)
 {
 	struct vcheck *c;
-	uint8_t *copy = NULL;
+	uint8_t *copy;
 	ldns_status st;
 	ldns_rr *q;
 	ldns_rdf *final = NULL;
 	bool have_final = false;
-	uint8_t rcode;
+	uint8_t rcode, nscount[2] = { 0, 0 };
 	int r;
 
+	if (v->closing)
+		return MXC_ECANCELED;
 	c = mxc_calloc(1, sizeof(*c));
-	if (!c)
+	copy = len >= LDNS_HEADER_SIZE ? mxc_malloc(len) : NULL;
+	if (!c || (len >= LDNS_HEADER_SIZE && !copy)) {
+		mxc_free(c);
+		mxc_free(copy);
 		return MXC_ENOMEM;
-	/* Nothing in the additional section is judged: parsing it (an MX
-	 * answer carries its hosts' addresses and their RRSIGs) cost as much
-	 * as the rest, one allocation per field. A copy with ARCOUNT 0 makes
-	 * ldns stop after the authority section. */
-	if (len >= LDNS_HEADER_SIZE && (wire[10] || wire[11])) {
-		copy = mxc_malloc(len);
-		if (!copy) {
-			mxc_free(c);
-			return MXC_ENOMEM;
-		}
+	}
+	/*
+	 * Nothing in the additional section is judged, and the authority
+	 * section only for a denial or a wildcard answer: parsing them (an
+	 * MX answer carries the zone's NS RRset and its hosts' addresses
+	 * with their RRSIGs) cost more than the rest, one allocation per
+	 * field. A copy with NSCOUNT and ARCOUNT 0 makes ldns stop after the
+	 * answer section; the authority is parsed when a task needs it.
+	 */
+	if (copy) {
 		memcpy(copy, wire, len);
-		copy[10] = copy[11] = 0;
+		nscount[0] = copy[8];
+		nscount[1] = copy[9];
+		copy[8] = copy[9] = copy[10] = copy[11] = 0;
 		wire = copy;
 	}
 	st = ldns_wire2pkt(&c->pkt, wire, len);
-	mxc_free(copy);
 	if (st != LDNS_STATUS_OK ||
 	    !(q = ldns_rr_list_rr(ldns_pkt_question(c->pkt), 0))) {
 		ldns_pkt_free(c->pkt);
+		mxc_free(copy);
 		mxc_free(c);
 		return MXC_EPARSE;
 	}
@@ -2196,12 +3026,14 @@ int mxc_validator_check(struct mxc_validator *v, const uint8_t *wire, size_t len
 	v->st.checks++;
 	rcode = ldns_pkt_get_rcode(c->pkt);
 	if (rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN) {
+		mxc_free(copy);
 		check_merge(c, verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_SERVFAIL));
 		check_done(c);
 		return 0;
 	}
 	r = start_answer(c, ldns_rr_owner(q), ldns_rr_get_type(q), &final, &have_final);
 	if (r) {
+		mxc_free(copy);
 		c->pending = 1; /* the tasks made so far are freed, never launched */
 		check_merge(c, verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_MALFORMED));
 		check_done(c);
@@ -2219,6 +3051,15 @@ int mxc_validator_check(struct mxc_validator *v, const uint8_t *wire, size_t len
 		}
 	}
 	ldns_rdf_deep_free(final);
+	if (copy && (nscount[0] || nscount[1]) && needs_authority(c)) {
+		copy[8] = nscount[0];
+		copy[9] = nscount[1];
+		if (ldns_wire2pkt(&c->auth, copy, len) != LDNS_STATUS_OK) {
+			c->auth = NULL;
+			check_merge(c, verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_MALFORMED));
+		}
+	}
+	mxc_free(copy);
 	/* Nothing failed so far counts as secure until a task says otherwise. */
 	check_merge(c, verdict(MXC_DNSSEC_SECURE, MXC_DR_NONE));
 	launch(c);
@@ -2236,6 +3077,7 @@ void mxc_validator_opts_default(struct mxc_validator_opts *o)
 	o->nsec3_max_iterations = 150;
 	o->max_ttl = 86400;
 	o->cache_entries = 100000;
+	o->threads = MXC_VAL_THREADS_AUTO;
 }
 
 static int anchor_add_names(struct mxc_validator *v, char *err, size_t errlen)
@@ -2356,13 +3198,14 @@ int mxc_validator_new(struct mxc_resolver *r, const struct mxc_validator_opts *o
 	lru_init(&v->zpending);
 	lru_init(&v->slru);
 	lru_init(&v->checks);
-	v->sdata = ldns_buffer_new(1024);
-	v->sbytes = ldns_buffer_new(512);
-	v->mdctx = EVP_MD_CTX_new();
-	if (!v->sdata || !v->sbytes || !v->mdctx) {
+	if (vcrypto_init(&v->crypto)) {
 		mxc_validator_free(v);
 		return MXC_ENOMEM;
 	}
+	/* The resolver's loop (resolver_internal.h): the verification
+	 * threads report to it. */
+	v->loop = r ? r->loop : NULL;
+	v->threads = v->loop ? threads_wanted(o->threads) : 0;
 	if (o->anchors) {
 		v->anchors = ldns_rr_list_new();
 		for (size_t i = 0; v->anchors && i < ldns_rr_list_rr_count(o->anchors); i++) {
@@ -2414,6 +3257,10 @@ void mxc_validator_free(struct mxc_validator *v)
 	if (!v)
 		return;
 	v->closing = true;
+	/* Checks on the verification threads are finished first: their
+	 * verdicts are delivered here, before anything they use is freed. */
+	pool_free(v->pool);
+	v->pool = NULL;
 	/* Zones still waiting for an answer were finished by the resolver's
 	 * close (their callbacks ran with MXC_DNS_CANCELED), which the owner
 	 * does first; whatever is left is freed here. */
@@ -2434,9 +3281,7 @@ void mxc_validator_free(struct mxc_validator *v)
 	mxc_strmap_free(&v->zones);
 	mxc_strmap_free(&v->seen);
 	ldns_rr_list_deep_free(v->anchors);
-	ldns_buffer_free(v->sdata);
-	ldns_buffer_free(v->sbytes);
-	EVP_MD_CTX_free(v->mdctx);
+	vcrypto_free(&v->crypto);
 	for (size_t i = 0; i < v->n_anchor_names; i++)
 		ldns_rdf_deep_free(v->anchor_names[i]);
 	mxc_free(v);

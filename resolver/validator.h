@@ -12,6 +12,8 @@
  * or shows that the data sits in a signed zone and should have been signed.
  * What a zone's keys are worth is remembered per zone name for the TTL of the
  * records that proved it, and one evaluation per zone is in flight at a time.
+ * The signatures no cache can save (a domain's own MX RRset) are verified on
+ * a few threads beside the loop; everything else stays on the loop.
  */
 #ifndef MXC_RESOLVER_VALIDATOR_H
 #define MXC_RESOLVER_VALIDATOR_H
@@ -91,15 +93,28 @@ struct mxc_validator_opts {
 	uint32_t max_ttl;
 	/** Zone verdicts and verified RRsets remembered (each), LRU. */
 	size_t cache_entries;
+	/**
+	 * Threads that verify the signatures no cache can save (a domain's
+	 * own MX RRset) beside the loop, for a validator made with a
+	 * resolver: MXC_VAL_THREADS_AUTO (the default) = one per CPU but the
+	 * loop's, 0 = every signature checked on the loop's thread. Verdicts
+	 * are the same either way; without a resolver there are none.
+	 */
+	int threads;
 };
 
-/** Fill @p o with the defaults (root anchor, 300 s skew, 150 iterations). */
+/** mxc_validator_opts.threads: one thread per CPU but the loop's (at most 16). */
+#define MXC_VAL_THREADS_AUTO (-1)
+
+/** Fill @p o with the defaults (root anchor, 300 s skew, 150 iterations,
+ *  verification threads for every CPU but the loop's). */
 void mxc_validator_opts_default(struct mxc_validator_opts *o);
 
 /** Work counters, for the benchmark and the run summary. */
 struct mxc_validator_stats {
 	uint64_t checks;        /**< answers judged */
 	uint64_t sig_verify;    /**< signature verifications (crypto) */
+	uint64_t sig_threaded;  /**< of which on a verification thread */
 	uint64_t rrset_cached;  /**< RRset verifications saved by the cache */
 	uint64_t rrset_evicted_live; /**< remembered RRsets pushed out before their TTL ended:
 				      * the most that can be verified twice (should be 0) */
@@ -121,8 +136,11 @@ int mxc_validator_new(struct mxc_resolver *r, const struct mxc_validator_opts *o
 		      struct mxc_validator **out, char *err, size_t errlen);
 
 /**
- * Judge a response (wire format) to its own question.
- * @return 0 (cb will be called exactly once) or MXC_ENOMEM/MXC_EPARSE (cb not called)
+ * Judge a response (wire format) to its own question. The verdict may come
+ * from a verification thread: @p cb is still always called on the loop's
+ * thread (or from mxc_validator_free, which delivers what is out).
+ * @return 0 (cb will be called exactly once), or MXC_ENOMEM/MXC_EPARSE, or
+ *         MXC_ECANCELED while the validator is being freed (cb not called)
  */
 int mxc_validator_check(struct mxc_validator *v, const uint8_t *wire, size_t len,
 			mxc_val_cb cb, void *arg);
@@ -140,7 +158,13 @@ void mxc_validator_set_query(struct mxc_validator *v, mxc_val_query_fn fn, void 
 
 void mxc_validator_get_stats(const struct mxc_validator *v, struct mxc_validator_stats *st);
 
-/** Free the validator; checks still in flight are answered INDETERMINATE first. */
+/**
+ * Free the validator. Checks on the verification threads are finished and
+ * delivered first (the threads are joined); the loop must run once more
+ * afterwards to close their handle. Other checks still in flight (waiting
+ * for a DS or DNSKEY answer) are answered by the resolver's close, which the
+ * owner does first.
+ */
 void mxc_validator_free(struct mxc_validator *v);
 
 /**

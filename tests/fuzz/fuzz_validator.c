@@ -5,6 +5,9 @@
  * validator_input.h, shared with tests/unit/test_validator.c). Seeds come
  * from the signed test world (mxc_validate --seed-dir), so the fuzzer starts
  * from chains that validate and mutates them into every way they can fail.
+ * The validator is made with the resolver's loop and default options, so an
+ * MX RRset goes to its verification thread; the verdict comes back when the
+ * validator is freed at the end of the input (validator.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
