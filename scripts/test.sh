@@ -15,11 +15,12 @@ CC=clang cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Debug \
 	-DMXC_SANITIZE=ON -DMXC_FUZZ=ON -DMXC_WERROR=ON >/dev/null
 cmake --build "$build" -j"$(nproc)"
 
-# The threads (the store's committer) under ThreadSanitizer first, in a tree
-# of their own (TSan cannot be combined with ASan).
+# The threads (the store's committer, the validator's verification threads)
+# under ThreadSanitizer first, in a tree of their own (TSan cannot be
+# combined with ASan).
 tsan=${build}-tsan
 CC=clang cmake -S "$root" -B "$tsan" -DCMAKE_BUILD_TYPE=Debug -DMXC_TSAN=ON >/dev/null
-tsan_tests=(test_store test_store_mem)
+tsan_tests=(test_store test_store_mem test_validator_pool)
 cmake --build "$tsan" -j"$(nproc)" --target "${tsan_tests[@]}"
 for t in "${tsan_tests[@]}"; do
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 "$tsan/tests/$t"
