@@ -189,11 +189,13 @@ void mxc__progress_summary(struct mxc_scan *s, uint64_t elapsed_ms)
 	if (s->last_vstats_valid) {
 		const struct mxc_validator_stats *vs = &s->last_vstats;
 
-		mxc_log_info("dnssec: %llu answers judged, %llu signature verifications, "
+		mxc_log_info("dnssec: %llu answers judged, %llu signature verifications "
+			     "(%llu on verification threads), "
 			     "%llu RRset verifications saved by the cache, %llu remembered RRsets "
 			     "pushed out before their TTL, %llu zone walks "
 			     "(%llu answered from memory, %llu joined), %llu DS/DNSKEY questions",
 			     (unsigned long long)vs->checks, (unsigned long long)vs->sig_verify,
+			     (unsigned long long)vs->sig_threaded,
 			     (unsigned long long)vs->rrset_cached,
 			     (unsigned long long)vs->rrset_evicted_live,
 			     (unsigned long long)vs->zone_evals,
