@@ -1125,6 +1125,53 @@ struct vplan {
 };
 
 /*
+ * Is @p sig one that @p signer made with an algorithm we can use? A
+ * signature of an unusable algorithm sets *why to unsupported-algorithm
+ * while nothing else was found (any tried signature gives its own reason).
+ * @p al receives the algorithm.
+ */
+static bool sig_usable(const ldns_rr *sig, const struct vzone *signer,
+		       enum mxc_dnssec_reason *why, uint8_t *al)
+{
+	const ldns_rdf *sn = ldns_rr_rrsig_signame(sig);
+	const ldns_rdf *alg = ldns_rr_rrsig_algorithm(sig);
+
+	if (!sn || !alg || ldns_dname_compare(sn, signer->name) != 0)
+		return false;
+	*al = ldns_rdf2native_int8(alg);
+	if (!alg_usable(*al)) {
+		if (*why == MXC_DR_NO_RRSIG)
+			*why = MXC_DR_UNSUPPORTED_ALG;
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The OpenSSL keys of @p signer (whose converted keys are @p vk) with the
+ * tag and algorithm of @p sig, in key order, at most @p max of them.
+ * Returns how many, -1 when a matching key is not OpenSSL's to check, or
+ * -2 when more than @p max match (the first @p max are in @p keys).
+ */
+static int sig_keys(struct vzone *signer, const struct vkey *vk, const ldns_rr *sig, uint8_t al,
+		    EVP_PKEY **keys, size_t max)
+{
+	uint16_t tag = ldns_rdf2native_int16(ldns_rr_rrsig_keytag(sig));
+	size_t n = 0;
+
+	for (size_t k = 0; k < ldns_rr_list_rr_count(signer->keys); k++) {
+		if (vk[k].tag != tag || vk[k].alg != al)
+			continue;
+		if (n == max)
+			return -2;
+		keys[n] = vkey_pkey(signer, k);
+		if (!keys[n++])
+			return -1;
+	}
+	return (int)n;
+}
+
+/*
  * Make the plan for @p rrset's @p sigs by @p signer. Returns false when a
  * key the check needs is not OpenSSL's (then ldns judges, on the loop) or
  * when more keys share a tag than a plan holds.
@@ -1137,22 +1184,12 @@ static bool plan_make(struct vzone *signer, const ldns_rr_list *sigs, struct vpl
 	p->n = 0;
 	for (size_t i = 0; i < ldns_rr_list_rr_count(sigs) && p->n < MAX_SIGS; i++) {
 		const ldns_rr *sig = ldns_rr_list_rr(sigs, i);
-		const ldns_rdf *sn = ldns_rr_rrsig_signame(sig);
-		const ldns_rdf *alg = ldns_rr_rrsig_algorithm(sig);
 		struct vattempt *a;
-		uint16_t tag;
 		uint8_t al;
+		int nk;
 
-		if (!sn || !alg || ldns_dname_compare(sn, signer->name) != 0)
+		if (!sig_usable(sig, signer, &p->why, &al))
 			continue;
-		al = ldns_rdf2native_int8(alg);
-		if (!alg_usable(al)) {
-			/* Counts only while nothing was tried: any tried
-			 * signature gives its own reason. */
-			if (p->why == MXC_DR_NO_RRSIG)
-				p->why = MXC_DR_UNSUPPORTED_ALG;
-			continue;
-		}
 		a = &p->a[p->n++];
 		a->sig = sig;
 		a->nkeys = 0;
@@ -1162,17 +1199,10 @@ static bool plan_make(struct vzone *signer, const ldns_rr_list *sigs, struct vpl
 			continue;
 		if (!vk && ldns_rr_list_rr_count(signer->keys))
 			return false;
-		tag = ldns_rdf2native_int16(ldns_rr_rrsig_keytag(sig));
-		for (size_t k = 0; k < ldns_rr_list_rr_count(signer->keys); k++) {
-			EVP_PKEY *pk;
-
-			if (vk[k].tag != tag || vk[k].alg != al)
-				continue;
-			pk = vkey_pkey(signer, k);
-			if (!pk || a->nkeys == ATT_KEYS)
-				return false;
-			a->keys[a->nkeys++] = pk;
-		}
+		nk = vk ? sig_keys(signer, vk, sig, al, a->keys, ATT_KEYS) : 0;
+		if (nk < 0)
+			return false;
+		a->nkeys = (size_t)nk;
 	}
 	return true;
 }
@@ -1250,25 +1280,15 @@ static struct mxc_val_result verify(struct mxc_validator *v, ldns_rr_list *rrset
 	vk = zone_vkeys(signer);
 	for (size_t i = 0; i < ldns_rr_list_rr_count(sigs) && tried < MAX_SIGS; i++) {
 		ldns_rr *sig = ldns_rr_list_rr(sigs, i);
-		ldns_rdf *sn = ldns_rr_rrsig_signame(sig);
-		ldns_rdf *alg = ldns_rr_rrsig_algorithm(sig);
 		EVP_PKEY *keys[MAX_KEYS];
-		size_t nkeys = 0;
-		bool ossl = vk != NULL;
+		int nkeys = -1;
 		char key[33];
 		ldns_status st;
 		bool have_key;
-		uint16_t tag;
 		uint8_t al;
 
-		if (!sn || !alg || ldns_dname_compare(sn, signer->name) != 0)
+		if (!sig_usable(sig, signer, &why, &al))
 			continue;
-		al = ldns_rdf2native_int8(alg);
-		if (!alg_usable(al)) {
-			if (why == MXC_DR_NO_RRSIG)
-				why = MXC_DR_UNSUPPORTED_ALG;
-			continue;
-		}
 		tried++;
 		if (!ldns_rr_rrsig_keytag(sig) || !ldns_rr_rrsig_inception(sig) ||
 		    !ldns_rr_rrsig_expiration(sig) || !build_signed(&v->crypto, rrset, sig)) {
@@ -1281,16 +1301,13 @@ static struct mxc_val_result verify(struct mxc_validator *v, ldns_rr_list *rrset
 			return verdict(MXC_DNSSEC_SECURE, MXC_DR_NONE);
 		}
 		v->st.sig_verify++;
-		tag = ldns_rdf2native_int16(ldns_rr_rrsig_keytag(sig));
-		for (size_t k = 0; ossl && k < ldns_rr_list_rr_count(signer->keys) && nkeys < MAX_KEYS;
-		     k++) {
-			if (vk[k].tag != tag || vk[k].alg != al)
-				continue;
-			keys[nkeys] = vkey_pkey(signer, k);
-			ossl = keys[nkeys++] != NULL;
-		}
-		st = ossl ? sig_crypto(&v->crypto, sig, keys, nkeys) :
-			    ldns_verify_rrsig_keylist_notime(rrset, sig, signer->keys, NULL);
+		/* More matching keys than MAX_KEYS: the first MAX_KEYS are tried. */
+		if (vk)
+			nkeys = sig_keys(signer, vk, sig, al, keys, MAX_KEYS);
+		if (nkeys == -2)
+			nkeys = MAX_KEYS;
+		st = nkeys >= 0 ? sig_crypto(&v->crypto, sig, keys, (size_t)nkeys) :
+				  ldns_verify_rrsig_keylist_notime(rrset, sig, signer->keys, NULL);
 		if (st == LDNS_STATUS_OK)
 			st = sig_window_skew(sig, now, v->o.skew);
 		if (st == LDNS_STATUS_OK) {
