@@ -20,6 +20,21 @@
  */
 uint64_t mxc_hash64(const void *data, size_t len);
 
+/**
+ * The murmur3 64-bit finaliser: spreads every input bit over the whole
+ * word, which FNV alone does poorly for short keys (hash tables and
+ * filters index by its low or high bits).
+ */
+static inline uint64_t mxc_hash_mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
 /** Monotonic clock in milliseconds. */
 uint64_t mxc_now_ms(void);
 

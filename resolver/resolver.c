@@ -190,12 +190,7 @@ uint64_t mxc__key_hash(const struct mxc_resolver *r, const uint8_t *name, size_t
 	}
 	h ^= type;
 	h *= 0x100000001b3ULL;
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
+	return mxc_hash_mix64(h);
 }
 
 static uint8_t lower(uint8_t c)

@@ -492,14 +492,8 @@ static bool batched(const struct mxc_store *s, unsigned db, const char *name)
 /* The probe positions of @p name in @p db: two hashes, stepped. */
 static void seen_hash(unsigned db, const char *name, uint32_t *h1, uint32_t *h2)
 {
-	uint64_t h = mxc_hash64(name, strlen(name)) ^ ((uint64_t)db << 56);
+	uint64_t h = mxc_hash_mix64(mxc_hash64(name, strlen(name)) ^ ((uint64_t)db << 56));
 
-	/* FNV's high bits mix poorly on short keys: finish with a mixer. */
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
 	*h1 = (uint32_t)h;
 	*h2 = (uint32_t)(h >> 32) | 1u;
 }
