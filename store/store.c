@@ -1318,9 +1318,10 @@ int mxc_store_count(struct mxc_store *s, uint64_t *domains, uint64_t *hosts)
 /* Open and close                                                            */
 
 /*
- * The "meta" database carries the store's schema. A new store gets ours; an
- * older one is read as is (there is none yet); a newer one is refused, since
- * this build would misread or damage it.
+ * The "meta" database carries the store's schema. A new store gets ours; a
+ * newer one is refused, since this build would misread or damage it. An
+ * older one (schema 1 kept the domains under their names) never gets here:
+ * the engine refuses it on open, before creating anything in it.
  */
 static int check_schema(struct mxc_store *s, char *errmsg, size_t errlen)
 {

@@ -39,7 +39,7 @@
 
 #include "store/record.h"
 
-#define MXC_STORE_SCHEMA 1
+#define MXC_STORE_SCHEMA 2
 
 struct mxc_store;
 

@@ -112,9 +112,24 @@ const char *const mxc__kv_db_names[MXC__DB__COUNT] = {
 	[MXC__DB_META] = "meta",
 };
 
+/*
+ * The domains are kept in two databases (store schema 2). Their records
+ * are written in the order they are made, under a sequence number, so a
+ * commit appends to the last leaf of "domains" instead of rewriting one
+ * leaf at a random place per record; the name goes into "domain_names"
+ * (name -> sequence number, 8 bytes big-endian), whose small entries make
+ * random inserts cheap. Above this file the domains are still one map from
+ * name to record: get() and each() go through the index, each() in name
+ * order.
+ */
+#define NAMES_DB "domain_names"
+/* Size of a sequence number: the key of "domains", the value of the index. */
+#define SEQ_LEN 8
+
 struct lmdb_kv {
 	MDB_env *env;
 	MDB_dbi dbi[MXC__DB__COUNT];
+	MDB_dbi names;      /* NAMES_DB: domain name -> sequence number */
 	MDB_txn *rtxn;      /* cached read txn for get(): NULL, live or reset */
 	bool rtxn_live;
 	unsigned walking;   /* each() read txns open now */
@@ -399,6 +414,49 @@ static int prepare_dir(const char *dir, unsigned flags, unsigned *env_flags,
 	return 0;
 }
 
+/*
+ * A store of schema 1 kept each domain's record under its name in
+ * "domains"; this layout cannot read it. Caught here, before a writer
+ * creates the index beside it: a clear error, the old store untouched.
+ * A missing or newer mark is store.c's to judge (check_schema).
+ */
+static int refuse_old_layout(MDB_txn *txn, const char *dir, char *errmsg, size_t errlen)
+{
+	MDB_dbi meta;
+	MDB_val k = { 6, (void *)"schema" }, v;
+	const uint8_t *b;
+
+	if (mdb_dbi_open(txn, mxc__kv_db_names[MXC__DB_META], 0, &meta) != 0 ||
+	    mdb_get(txn, meta, &k, &v) != 0 || v.mv_size != 4)
+		return 0;
+	b = v.mv_data;
+	if (b[0] || b[1] || b[2] || b[3] >= 2)
+		return 0;
+	snprintf(errmsg, errlen,
+		 "store %s has schema %u, the layout of an earlier mxcensus, which this one "
+		 "(schema %u) does not read: scan again into a new --db, or export it with "
+		 "the mxcensus that wrote it",
+		 dir, b[3], MXC_STORE_SCHEMA);
+	return MXC_ESCHEMA;
+}
+
+/* Opens one named database (for a writer: creates it) or says why not. */
+static int open_db(struct lmdb_kv *kv, MDB_txn *txn, const char *name, MDB_dbi *dbi,
+		   const char *dir, char *errmsg, size_t errlen)
+{
+	int rc = mdb_dbi_open(txn, name, kv->rdonly ? 0 : MDB_CREATE, dbi);
+
+	if (!rc)
+		return 0;
+	if (rc == MDB_NOTFOUND) {
+		snprintf(errmsg, errlen, "%s is not an mxcensus store (no \"%s\" database)", dir,
+			 name);
+		return MXC_ECORRUPT;
+	}
+	snprintf(errmsg, errlen, "store %s: database %s: %s", dir, name, mdb_strerror(rc));
+	return lmdb_error(rc);
+}
+
 /* Opens (and for a writer creates) the named databases in one transaction. */
 static int open_dbs(struct lmdb_kv *kv, const char *dir, char *errmsg, size_t errlen)
 {
@@ -411,22 +469,14 @@ static int open_dbs(struct lmdb_kv *kv, const char *dir, char *errmsg, size_t er
 		snprintf(errmsg, errlen, "store %s: %s", dir, mdb_strerror(rc));
 		return r;
 	}
-	for (unsigned i = 0; i < MXC__DB__COUNT; i++) {
-		rc = mdb_dbi_open(txn, mxc__kv_db_names[i], kv->rdonly ? 0 : MDB_CREATE,
-				  &kv->dbi[i]);
-		if (rc) {
-			mdb_txn_abort(txn);
-			if (rc == MDB_NOTFOUND) {
-				snprintf(errmsg, errlen,
-					 "%s is not an mxcensus store (no \"%s\" database)", dir,
-					 mxc__kv_db_names[i]);
-				return MXC_ECORRUPT;
-			}
-			r = lmdb_error(rc);
-			snprintf(errmsg, errlen, "store %s: database %s: %s", dir,
-				 mxc__kv_db_names[i], mdb_strerror(rc));
-			return r;
-		}
+	r = refuse_old_layout(txn, dir, errmsg, errlen);
+	for (unsigned i = 0; i < MXC__DB__COUNT && !r; i++)
+		r = open_db(kv, txn, mxc__kv_db_names[i], &kv->dbi[i], dir, errmsg, errlen);
+	if (!r)
+		r = open_db(kv, txn, NAMES_DB, &kv->names, dir, errmsg, errlen);
+	if (r) {
+		mdb_txn_abort(txn);
+		return r;
 	}
 	/* Committed even when read-only: an aborted txn closes its handles. */
 	rc = mdb_txn_commit(txn);
@@ -483,7 +533,7 @@ static int kv_open(void **out, const char *dir, unsigned flags, size_t mapsize,
 	}
 	rc = mdb_env_create(&kv->env);
 	if (!rc)
-		rc = mdb_env_set_maxdbs(kv->env, MXC__DB__COUNT);
+		rc = mdb_env_set_maxdbs(kv->env, MXC__DB__COUNT + 1);
 	if (!rc)
 		rc = mdb_env_set_mapsize(kv->env, kv->mapsize);
 	if (!rc)
@@ -589,6 +639,109 @@ static void reset_rtxn(struct lmdb_kv *kv)
 	}
 }
 
+static void seq_put(uint8_t out[SEQ_LEN], uint64_t seq)
+{
+	for (int i = 0; i < SEQ_LEN; i++)
+		out[i] = (uint8_t)(seq >> (56 - 8 * i));
+}
+
+/*
+ * The record of domain @p name (through the index) in @p txn. An index
+ * entry that is not a sequence number, or names a record that is not
+ * there, is damage: MDB_CORRUPTED, which lmdb_error() logs.
+ * @return an LMDB code
+ */
+static int get_domain(struct lmdb_kv *kv, MDB_txn *txn, const MDB_val *name, MDB_val *rec)
+{
+	MDB_val seq;
+	int rc = mdb_get(txn, kv->names, (MDB_val *)name, &seq);
+
+	if (rc)
+		return rc;
+	if (seq.mv_size != SEQ_LEN)
+		return MDB_CORRUPTED;
+	rc = mdb_get(txn, kv->dbi[MXC__DB_DOMAINS], &seq, rec);
+	return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
+}
+
+/*
+ * The sequence number the next new domain record of @p txn gets: one more
+ * than the last one written (records are appended in this order), 1 in an
+ * empty store.
+ * @return an LMDB code
+ */
+static int next_seq(struct lmdb_kv *kv, MDB_txn *txn, uint64_t *seq)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = mdb_cursor_open(txn, kv->dbi[MXC__DB_DOMAINS], &cur);
+
+	if (rc)
+		return rc;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	mdb_cursor_close(cur);
+	*seq = 1;
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc)
+		return rc;
+	if (k.mv_size != SEQ_LEN)
+		return MDB_CORRUPTED;
+	*seq = 0;
+	for (int i = 0; i < SEQ_LEN; i++)
+		*seq = *seq << 8 | ((const uint8_t *)k.mv_data)[i];
+	if (*seq == UINT64_MAX)
+		return MDB_CORRUPTED;
+	(*seq)++;
+	return 0;
+}
+
+/*
+ * A put of a domain record: the name into the index, the record after the
+ * last one (MDB_APPEND: only the last leaf and the path to it change). A
+ * name already indexed keeps its record (PUT_NEW: first write wins) or has
+ * it replaced in place (PUT, the merge's newer record). @p seq is the next
+ * sequence number, 0 until the transaction's first domain put reads it.
+ * @return an LMDB code
+ */
+static int put_domain(struct lmdb_kv *kv, MDB_txn *txn, const struct mxc__kv_op *op,
+		      uint64_t *seq)
+{
+	MDB_val name = { op->klen, (void *)op->key }, idx, k;
+	MDB_val v = { op->vlen, (void *)op->val };
+	uint8_t key[SEQ_LEN];
+	unsigned flags = MDB_APPEND;
+	int rc;
+
+	if (op->kind != MXC__KV_PUT_NEW && op->kind != MXC__KV_PUT)
+		return EINVAL;
+	if (*seq == 0) {
+		rc = next_seq(kv, txn, seq);
+		if (rc)
+			return rc;
+	}
+	seq_put(key, *seq);
+	idx.mv_size = SEQ_LEN;
+	idx.mv_data = key;
+	rc = mdb_put(txn, kv->names, &name, &idx, MDB_NOOVERWRITE);
+	if (rc == MDB_KEYEXIST) {
+		if (op->kind == MXC__KV_PUT_NEW)
+			return 0; /* committed earlier: first write wins */
+		/* idx now points at the stored sequence number. */
+		if (idx.mv_size != SEQ_LEN)
+			return MDB_CORRUPTED;
+		memcpy(key, idx.mv_data, SEQ_LEN);
+		flags = 0;
+	} else if (rc) {
+		return rc;
+	} else {
+		(*seq)++;
+	}
+	k.mv_size = SEQ_LEN;
+	k.mv_data = key;
+	return mdb_put(txn, kv->dbi[MXC__DB_DOMAINS], &k, &v, flags);
+}
+
 static int kv_get(void *p, unsigned db, const void *key, size_t klen, const void **val,
 		  size_t *vlen)
 {
@@ -601,7 +754,10 @@ static int kv_get(void *p, unsigned db, const void *key, size_t klen, const void
 	r = live_rtxn(kv);
 	if (r)
 		return r;
-	r = lmdb_error(mdb_get(kv->rtxn, kv->dbi[db], &k, &v));
+	if (db == MXC__DB_DOMAINS)
+		r = lmdb_error(get_domain(kv, kv->rtxn, &k, &v));
+	else
+		r = lmdb_error(mdb_get(kv->rtxn, kv->dbi[db], &k, &v));
 	if (r)
 		return r;
 	*val = v.mv_data;
@@ -642,6 +798,7 @@ static int add_u64(struct lmdb_kv *kv, MDB_txn *txn, MDB_dbi dbi,
 static int write_once(struct lmdb_kv *kv, const struct mxc__kv_op *ops, size_t n)
 {
 	MDB_txn *txn;
+	uint64_t seq = 0;
 	int rc;
 
 	rc = mdb_txn_begin(kv->env, NULL, 0, &txn);
@@ -657,6 +814,10 @@ static int write_once(struct lmdb_kv *kv, const struct mxc__kv_op *ops, size_t n
 		 * 64 KiB or more per put before the drop after the commit. */
 		if (i && i % DROP_CHECK_EVERY == 0)
 			drop_if_over_budget(kv);
+		if (op->db == MXC__DB_DOMAINS) {
+			rc = put_domain(kv, txn, op, &seq);
+			continue;
+		}
 		switch (op->kind) {
 		case MXC__KV_PUT_NEW:
 			rc = mdb_put(txn, dbi, &k, &v, MDB_NOOVERWRITE);
@@ -797,7 +958,8 @@ static int kv_each(void *p, unsigned db, mxc__kv_each_cb cb, void *arg)
 	r = begin_read(kv, &txn);
 	if (r)
 		return r;
-	rc = mdb_cursor_open(txn, kv->dbi[db], &cur);
+	/* The domains are walked in name order, through the index. */
+	rc = mdb_cursor_open(txn, db == MXC__DB_DOMAINS ? kv->names : kv->dbi[db], &cur);
 	if (rc) {
 		mdb_txn_abort(txn);
 		return lmdb_error(rc);
@@ -806,6 +968,15 @@ static int kv_each(void *p, unsigned db, mxc__kv_each_cb cb, void *arg)
 	r = 0;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (db == MXC__DB_DOMAINS) {
+			MDB_val seq = v;
+
+			/* A broken index entry reaches the caller as an empty,
+			 * undecodable record, reported under its name. */
+			if (seq.mv_size != SEQ_LEN ||
+			    mdb_get(txn, kv->dbi[MXC__DB_DOMAINS], &seq, &v) != 0)
+				v = (MDB_val){ 0, (void *)"" };
+		}
 		r = cb(arg, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
 		if (r)
 			break;
@@ -832,7 +1003,7 @@ static int kv_count(void *p, unsigned db, uint64_t *n)
 	r = live_rtxn(kv);
 	if (r)
 		return r;
-	r = lmdb_error(mdb_stat(kv->rtxn, kv->dbi[db], &st));
+	r = lmdb_error(mdb_stat(kv->rtxn, db == MXC__DB_DOMAINS ? kv->names : kv->dbi[db], &st));
 	if (!r)
 		*n = st.ms_entries;
 	return r;

@@ -39,6 +39,8 @@
 
 #include <cmocka.h>
 
+#include "store_plant.h"
+
 #include "common/alloc.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -630,20 +632,9 @@ static void test_bad_inputs(void **state)
 	{
 		const char *d = sub(state, "d");
 		const char *in[3] = { a, b, d };
-		MDB_env *env;
-		MDB_txn *txn;
-		MDB_dbi dbi;
-		MDB_val k = { 8, (void *)"bad.test" }, v = { 5, (void *)"\0\1junk" };
 
 		make_shard(d, "20261129T010000Z-00000d", "2/3", 20, 5, 1000);
-		assert_int_equal(mdb_env_create(&env), 0);
-		assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
-		assert_int_equal(mdb_env_open(env, d, 0, 0644), 0);
-		assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-		assert_int_equal(mdb_dbi_open(txn, "domains", 0, &dbi), 0);
-		assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
-		assert_int_equal(mdb_txn_commit(txn), 0);
-		mdb_env_close(env);
+		plant_domain(d, "bad.test", "\0\1junk", 5);
 		assert_int_equal(merge(sub(state, "out-d"), in, 3, 0, &st, err, sizeof(err)), 0);
 		assert_int_equal(st.corrupt, 1);
 		assert_int_equal(st.domains, 25);

@@ -37,6 +37,8 @@
 
 #include <cmocka.h>
 
+#include "store_plant.h"
+
 #include "common/alloc.h"
 #include "common/error.h"
 #include "common/util.h"
@@ -714,7 +716,7 @@ static void test_newer_schema_refused(void **state)
 	const char *dir = *state;
 	struct mxc_store *s = open_rw(dir, 10);
 	uint8_t newer[4] = { 0, 0, 0, MXC_STORE_SCHEMA + 1 };
-	char err[256];
+	char err[256], want[32];
 	int r;
 
 	assert_int_equal(mxc_store_close(s), 0);
@@ -723,7 +725,8 @@ static void test_newer_schema_refused(void **state)
 	assert_int_equal(r, MXC_ESCHEMA);
 	assert_null(s);
 	assert_non_null(strstr(err, dir));
-	assert_non_null(strstr(err, "schema 2"));
+	snprintf(want, sizeof(want), "schema %u", MXC_STORE_SCHEMA + 1);
+	assert_non_null(strstr(err, want));
 	assert_non_null(strstr(err, "newer mxcensus"));
 	r = mxc_store_open(dir, MXC_STORE_RDONLY, 10, &s, err, sizeof(err));
 	assert_int_equal(r, MXC_ESCHEMA);
@@ -739,7 +742,7 @@ static void test_corrupt_records_skipped(void **state)
 	for (unsigned i = 0; i < 5; i++)
 		put_domain(s, i);
 	assert_int_equal(mxc_store_close(s), 0);
-	plant(dir, "domains", "d0000002.example", junk, sizeof(junk));
+	plant_domain(dir, "d0000002.example", junk, sizeof(junk));
 
 	s = open_ro(dir);
 	sn = walk(s);
@@ -753,6 +756,173 @@ static void test_corrupt_records_skipped(void **state)
 	assert_int_equal(mxc_store_each_domain(s, seen_domain, NULL, &sn), 0);
 	assert_int_equal(sn.n, 4);
 	assert_int_equal(mxc_store_close(s), 0);
+}
+
+/* The sequence numbers of "domains" in key order, and the index's size. */
+struct layout {
+	uint64_t seq[64];
+	size_t n_seq, n_names;
+	bool names_point_home; /* every index entry names a stored record */
+};
+
+static struct layout read_layout(const char *dir)
+{
+	struct layout l = { .names_point_home = true };
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi recs, names;
+	MDB_cursor *cur;
+	MDB_val k, v, rec;
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+	assert_int_equal(mdb_env_open(env, dir, MDB_RDONLY, 0644), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "domains", 0, &recs), 0);
+	assert_int_equal(mdb_dbi_open(txn, "domain_names", 0, &names), 0);
+	assert_int_equal(mdb_cursor_open(txn, recs, &cur), 0);
+	while (mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0 && l.n_seq < 64) {
+		uint64_t q = 0;
+
+		assert_int_equal(k.mv_size, 8);
+		for (int i = 0; i < 8; i++)
+			q = q << 8 | ((const uint8_t *)k.mv_data)[i];
+		l.seq[l.n_seq++] = q;
+	}
+	mdb_cursor_close(cur);
+	assert_int_equal(mdb_cursor_open(txn, names, &cur), 0);
+	while (mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0) {
+		l.n_names++;
+		if (v.mv_size != 8 || mdb_get(txn, recs, &v, &rec) != 0)
+			l.names_point_home = false;
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	return l;
+}
+
+/*
+ * Records are appended under sequence numbers 1, 2, 3... in the order
+ * they were committed, across reopenings; the names index them; a name
+ * put again adds nothing; the walk still goes in name order.
+ */
+static void test_domains_appended_in_order(void **state)
+{
+	const char *dir = *state;
+	struct mxc_store *s = open_rw(dir, 4);
+	struct layout l;
+	struct seen sn;
+
+	/* Put in an order unlike the names' order. */
+	for (unsigned i = 0; i < 10; i++)
+		put_domain(s, (i * 7) % 10);
+	assert_int_equal(mxc_store_close(s), 0);
+	s = open_rw(dir, 4);
+	put_domain(s, 3); /* stored already */
+	for (unsigned i = 10; i < 15; i++)
+		put_domain(s, i);
+	assert_int_equal(mxc_store_close(s), 0);
+
+	l = read_layout(dir);
+	assert_int_equal(l.n_seq, 15);
+	assert_int_equal(l.n_names, 15);
+	assert_true(l.names_point_home);
+	for (size_t i = 0; i < l.n_seq; i++)
+		assert_int_equal(l.seq[i], i + 1);
+
+	s = open_ro(dir);
+	sn = walk(s);
+	assert_int_equal(sn.n, 15);
+	assert_true(sn.in_order);
+	assert_true(sn.all_equal);
+	assert_int_equal(domain_exists(s, 14), 1);
+	assert_int_equal(domain_exists(s, 15), 0);
+	assert_int_equal(mxc_store_close(s), 0);
+}
+
+/* An index entry whose record is gone: the walk names it as damaged and
+ * goes on; a lookup says the store is damaged. */
+static void test_broken_index_entry(void **state)
+{
+	const char *dir = *state;
+	struct mxc_store *s = open_rw(dir, 10);
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi names;
+	MDB_val k = { 16, (void *)"d0000009.example" };
+	uint8_t far[8] = { 0, 0, 0, 0, 0, 0, 0x7f, 0 };
+	MDB_val v = { 8, far };
+	struct seen sn;
+
+	for (unsigned i = 0; i < 5; i++)
+		put_domain(s, i);
+	assert_int_equal(mxc_store_close(s), 0);
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0644), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "domain_names", 0, &names), 0);
+	assert_int_equal(mdb_put(txn, names, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+
+	s = open_ro(dir);
+	sn = walk(s);
+	assert_int_equal(sn.n, 5);
+	assert_int_equal(sn.corrupt, 1);
+	assert_string_equal(sn.corrupt_key, "d0000009.example");
+	assert_int_equal(sn.corrupt_err, MXC_ECORRUPT);
+	assert_int_equal(domain_exists(s, 9), MXC_ECORRUPT);
+	assert_int_equal(domain_exists(s, 4), 1);
+	assert_int_equal(mxc_store_close(s), 0);
+}
+
+/*
+ * A store of schema 1 (records under their names, no index) is refused
+ * with a message that says what to do, by a reader and by a writer, and
+ * the writer creates nothing in it.
+ */
+static void test_schema1_store_refused(void **state)
+{
+	const char *dir = *state;
+	uint8_t one[4] = { 0, 0, 0, 1 };
+	struct mxc_store *s = NULL;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi meta, dom, names;
+	MDB_val k = { 6, (void *)"schema" }, v = { 4, one };
+	MDB_val kd = { 9, (void *)"old.test" }, vd = { 3, (void *)"old" };
+	char err[512];
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0644), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "meta", MDB_CREATE, &meta), 0);
+	assert_int_equal(mdb_dbi_open(txn, "domains", MDB_CREATE, &dom), 0);
+	assert_int_equal(mdb_put(txn, meta, &k, &v, 0), 0);
+	assert_int_equal(mdb_put(txn, dom, &kd, &vd, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+
+	assert_int_equal(mxc_store_open(dir, MXC_STORE_RDONLY, 0, &s, err, sizeof(err)),
+			 MXC_ESCHEMA);
+	assert_null(s);
+	assert_non_null(strstr(err, dir));
+	assert_non_null(strstr(err, "schema 1"));
+	assert_int_equal(mxc_store_open(dir, MXC_STORE_CREATE, 10, &s, err, sizeof(err)),
+			 MXC_ESCHEMA);
+	assert_null(s);
+	assert_non_null(strstr(err, "new --db"));
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+	assert_int_equal(mdb_env_open(env, dir, MDB_RDONLY, 0644), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "domain_names", 0, &names), MDB_NOTFOUND);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
 }
 
 static void test_second_writer_refused(void **state)
@@ -1144,6 +1314,9 @@ int main(void)
 		T(test_rdonly_without_lock_file),
 		T(test_newer_schema_refused),
 		T(test_corrupt_records_skipped),
+		T(test_domains_appended_in_order),
+		T(test_broken_index_entry),
+		T(test_schema1_store_refused),
 		T(test_second_writer_refused),
 		T(test_async_visible_during_commit),
 		T(test_async_counters),

@@ -257,7 +257,7 @@ static void test_map_pages_dropped(void **state)
 
 	if (mapped_kb(dir) < 0)
 		skip();
-	for (unsigned i = 0; i < 16000; i++) {
+	for (unsigned i = 0; i < 32000; i++) {
 		put_domain(s, i, 1400);
 		/* The committer thread commits meanwhile. */
 		if (i % 500 == 0) {
@@ -280,7 +280,7 @@ static void test_map_pages_dropped(void **state)
 	 * lookups drop the pages too. */
 	s = open_rw(dir, 2000);
 	peak = 0;
-	for (unsigned i = 0; i < 16000; i++) {
+	for (unsigned i = 0; i < 32000; i++) {
 		assert_int_equal(exists(s, i), 1);
 		if (i % 500 == 0) {
 			kb = mapped_kb(dir);
@@ -326,7 +326,7 @@ static void test_walk_pages_dropped(void **state)
 	struct stat st;
 	char path[512];
 
-	for (unsigned i = 0; i < 24000; i++)
+	for (unsigned i = 0; i < 32000; i++)
 		put_domain(s, i, 1400);
 	assert_int_equal(mxc_store_close(s), 0);
 	snprintf(path, sizeof(path), "%s/data.mdb", dir);
@@ -335,7 +335,7 @@ static void test_walk_pages_dropped(void **state)
 		skip();
 	assert_int_equal(mxc_store_open(dir, MXC_STORE_RDONLY, 0, &s, err, sizeof(err)), 0);
 	assert_int_equal(mxc_store_each_domain(s, walk_peak_cb, NULL, &w), 0);
-	assert_int_equal(w.n, 24000);
+	assert_int_equal(w.n, 32000);
 	assert_true(w.peak_kb > 0);
 	assert_true(st.st_size > 2 * (MAPPED_BOUND_KB << 10));
 	if (w.peak_kb > MAPPED_BOUND_KB)
