@@ -70,7 +70,7 @@ static const char usage_scan[] =
 	"\n"
 	"store:\n"
 	"  --db DIR            results store directory (default ./mxcensus-db)\n"
-	"  --batch N           records per commit, at most (default 2500; the store\n"
+	"  --batch N           records per commit, at most (default 1000; the store\n"
 	"                      also commits every 250 ms)\n"
 	"\n"
 	"DNS:\n"
@@ -340,13 +340,14 @@ static int cmd_scan(int argc, char **argv)
 	o.format = MXC_INPUT_AUTO;
 	o.concurrency = 2000;
 	o.max_mx = 10;
-	o.batch_size = 2500;
+	o.batch_size = 1000;
 	/*
-	 * Four commits a second, of at most 2,500 records: a commit dirties
-	 * about one B-tree page per record, so its size, not the input's, sets
-	 * the store's share of our memory (anonymous memory at 200k domains:
-	 * 75 MB with 1 s commits, 46 MB with 250 ms), and smaller transactions
-	 * were no slower on the committer thread.
+	 * Four commits a second, of at most 1,000 records: the records wait
+	 * in memory until the committer thread has written them, up to about
+	 * four batches when it falls behind (on a 1M-domain store it does, now
+	 * and then), so the batch, not the input, sets that share of our
+	 * memory (heap profile at 1M: 10 MB of waiting records with 2,500,
+	 * half that at 100k).
 	 */
 	o.commit_ms = 250;
 	o.progress = MXC_PROGRESS_AUTO;

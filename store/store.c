@@ -96,9 +96,11 @@
  * Lookups in the engine between two trims of the map's pages. Each maps
  * 64 KiB or more around the page it reads (store_lmdb.c, drop_map_pages);
  * commits drop them too, but a resumed scan that skips stored names for a
- * while commits nothing.
+ * while commits nothing. A look at the budget is one pread of
+ * /proc/self/statm, so it is looked at often: 128 lookups could map 12 MiB
+ * before the look, which was most of what a 1M scan's peak added to 100k's.
  */
-#define LOOKUPS_PER_TRIM 128
+#define LOOKUPS_PER_TRIM 16
 #define SCHEMA_KEY "schema"
 #define RUN_VERSION 1
 /* The filter of names put into a fresh store: 2^24 bits (2 MiB), 5 probes.
@@ -106,6 +108,8 @@
  * up to a million names and 2 % at two million; past that the filter
  * degrades towards "maybe" for every name, which is the lookup per name
  * that it saves, never a wrong answer. */
+/* Slots of the table of host names found stored (see "Hosts found"). */
+#define KNOWN_SLOTS 16384
 #define SEEN_BITS_LOG2 24
 #define SEEN_PROBES 5
 
@@ -193,6 +197,7 @@ struct mxc_store {
 
 	struct mxc_buf enc;     /* scratch for encoding */
 	struct seen seen;       /* names put, when the store began empty */
+	struct known *known;    /* KNOWN_SLOTS host names found stored, or NULL */
 	unsigned lookups;       /* engine lookups since the last trim */
 };
 
@@ -469,6 +474,69 @@ static bool batched(const struct mxc_store *s, unsigned db, const char *name)
 		return true;
 	/* The committing batch's sets are only read while it commits. */
 	return s->cstate != CS_IDLE && mxc_strmap_get(&s->comm->keys[set], name);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Hosts found                                                               */
+
+/*
+ * Every domain asks whether its mail hosts are stored, and most hosts are
+ * shared (a few providers serve most domains), so the same few thousand
+ * host names would each be looked up in LMDB over and over: a random read
+ * of the hosts database per domain, and its pages mapped again after every
+ * drop. Records are never deleted or replaced by a scan, so a host found
+ * once stays found: a direct-mapped table of names found (exact, the name
+ * is kept) answers the repeats. Fixed size, so it does not grow with the
+ * number of hosts; a slot taken by another name just costs a lookup.
+ */
+struct known {
+	uint64_t hash;
+	char *name; /* NULL: empty slot */
+};
+
+static struct known *known_slot(struct mxc_store *s, const char *name, uint64_t *hash)
+{
+	*hash = mxc_hash_mix64(mxc_hash64(name, strlen(name)));
+	return &s->known[*hash & (KNOWN_SLOTS - 1)];
+}
+
+static bool known_has(struct mxc_store *s, const char *name)
+{
+	uint64_t h;
+	struct known *k;
+
+	if (!s->known)
+		return false;
+	k = known_slot(s, name, &h);
+	return k->name && k->hash == h && strcmp(k->name, name) == 0;
+}
+
+/* Remembers @p name as stored; without memory it is simply not kept. */
+static void known_add(struct mxc_store *s, const char *name)
+{
+	uint64_t h;
+	struct known *k;
+	char *copy;
+
+	if (!s->known)
+		return;
+	k = known_slot(s, name, &h);
+	copy = mxc_strdup(name);
+	if (!copy)
+		return;
+	mxc_free(k->name);
+	k->hash = h;
+	k->name = copy;
+}
+
+static void known_free(struct mxc_store *s)
+{
+	if (!s->known)
+		return;
+	for (size_t i = 0; i < KNOWN_SLOTS; i++)
+		mxc_free(s->known[i].name);
+	mxc_free(s->known);
+	s->known = NULL;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -925,6 +993,8 @@ static int exists(struct mxc_store *s, unsigned db, const char *name)
 	 * so a name is always found in one of the three. */
 	if (batched(s, db, name))
 		return 1;
+	if (db == MXC__DB_HOSTS && known_has(s, name))
+		return 1;
 	if (s->seen.words && !seen_maybe(&s->seen, db, name)) {
 		s->seen.skipped++;
 		return 0;
@@ -936,7 +1006,11 @@ static int exists(struct mxc_store *s, unsigned db, const char *name)
 	r = s->api->get(s->kv, db, name, strlen(name), &v, &vlen);
 	if (r == MXC_ENOTFOUND)
 		return 0;
-	return r ? r : 1;
+	if (r)
+		return r;
+	if (db == MXC__DB_HOSTS)
+		known_add(s, name);
+	return 1;
 }
 
 int mxc_store_domain_exists(struct mxc_store *s, const char *domain)
@@ -1378,6 +1452,7 @@ static void store_free(struct mxc_store *s)
 	}
 	mxc_buf_free(&s->enc);
 	mxc_free(s->seen.words);
+	known_free(s);
 	mxc_free(s->dir);
 	mxc_free(s);
 }
@@ -1435,6 +1510,8 @@ int mxc_store_open(const char *dir, unsigned flags, unsigned batch_size,
 	if (!r)
 		r = check_schema(s, errmsg, errlen);
 	if (!r && !s->rdonly) {
+		/* Without memory for it the store works as without it. */
+		s->known = mxc_calloc(KNOWN_SLOTS, sizeof(*s->known));
 		r = seen_start(s);
 		if (r)
 			snprintf(errmsg, errlen, "store %s: %s", dir, mxc_strerror(r));

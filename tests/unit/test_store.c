@@ -925,6 +925,42 @@ static void test_schema1_store_refused(void **state)
 	mdb_env_close(env);
 }
 
+/*
+ * Host lookups are answered from the table of hosts found once stored:
+ * with more hosts than it has slots (names colliding in a slot), every
+ * stored host is found, asked many times and in both orders, and no
+ * unstored one ever is, also across a reopening (resume).
+ */
+static void test_hosts_found_exactly(void **state)
+{
+	const char *dir = *state;
+	struct mxc_store *s = open_rw(dir, 5000);
+	enum { HOSTS = 20000 };
+	char name[64];
+
+	for (unsigned i = 0; i < HOSTS; i += 2) {
+		struct mxc_host_rec h = { .host = name, .run_id = "r", .resolved_at = i };
+
+		snprintf(name, sizeof(name), "mx%u.example.net", i);
+		assert_int_equal(mxc_store_host_put(s, &h), 0);
+	}
+	assert_int_equal(mxc_store_flush(s), 0);
+	for (unsigned round = 0; round < 2; round++) {
+		for (unsigned k = 0; k < HOSTS; k++) {
+			unsigned i = round ? HOSTS - 1 - k : k;
+
+			snprintf(name, sizeof(name), "mx%u.example.net", i);
+			if (mxc_store_host_exists(s, name) != (i % 2 == 0))
+				fail_msg("round %u: %s: wrong answer", round, name);
+		}
+		if (round == 0) {
+			assert_int_equal(mxc_store_close(s), 0);
+			s = open_rw(dir, 5000);
+		}
+	}
+	assert_int_equal(mxc_store_close(s), 0);
+}
+
 static void test_second_writer_refused(void **state)
 {
 	const char *dir = *state;
@@ -1317,6 +1353,7 @@ int main(void)
 		T(test_domains_appended_in_order),
 		T(test_broken_index_entry),
 		T(test_schema1_store_refused),
+		T(test_hosts_found_exactly),
 		T(test_second_writer_refused),
 		T(test_async_visible_during_commit),
 		T(test_async_counters),

@@ -233,14 +233,14 @@ static long mapped_kb(const char *dir)
 	return kb;
 }
 
-/* What store_lmdb.c lets stay mapped (MAP_BUDGET, 16 MiB), plus the
- * overrun between two looks at it (32 puts, at most 256 KiB each) and
+/* What store_lmdb.c lets stay mapped (MAP_BUDGET, 8 MiB), plus the
+ * overrun between two looks at it (16 puts, at most 256 KiB each) and
  * slack: the bound the tests hold the store to. */
-#define MAPPED_BOUND_KB (28L << 10)
+#define MAPPED_BOUND_KB (16L << 10)
 
 /*
  * Writing a store of ~60 MiB, then looking every record up in it again: the
- * pages are dropped whenever 16 MiB more than after the last drop are
+ * pages are dropped whenever 8 MiB more than after the last drop are
  * mapped, so what stays mapped is bounded far below the store's size.
  * Without the drops the lookups would map all of it (checked: 58 MiB).
  * Writing it in this order maps only ~7 MiB even without drops, so the
