@@ -3147,6 +3147,7 @@ static void fcheck_general(struct fcheck *f)
 	struct mxc_validator *v = f->v;
 
 	v->st.checks--;
+	v->st.wire_checks--;
 	if (general_check(v, f->wire, f->len, f->cb, f->arg) != 0) {
 		v->st.checks++;
 		f->cb(f->arg, verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_MALFORMED));
@@ -3295,6 +3296,7 @@ static bool wire_check(struct mxc_validator *v, const uint8_t *wire, size_t len,
 	f->arg = arg;
 	sig = f->sig;
 	v->st.checks++;
+	v->st.wire_checks++;
 	zone_eval_wire(v, f->wire + sig[0].rdata + RRSIG_FIXED, sig[0].signer_len, fcheck_ready, f);
 	return true;
 }

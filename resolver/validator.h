@@ -114,6 +114,7 @@ void mxc_validator_opts_default(struct mxc_validator_opts *o);
 /** Work counters, for the benchmark and the run summary. */
 struct mxc_validator_stats {
 	uint64_t checks;        /**< answers judged */
+	uint64_t wire_checks;   /**< of which read from the wire (plain answers), not by ldns */
 	uint64_t sig_verify;    /**< signature verifications (crypto) */
 	uint64_t sig_threaded;  /**< of which on a verification thread */
 	uint64_t rrset_cached;  /**< RRset verifications saved by the cache */
