@@ -2700,10 +2700,15 @@ static const ldns_rr_list *check_authority(const struct vcheck *c)
  * Only RRsets that are not remembered go to the threads, so the
  * verified-RRset memory (and its "never twice while the TTL holds"
  * promise) is only ever read and written on the loop. Jobs in flight are
- * bounded; past the bound the loop verifies the RRset itself, which slows
- * the producer exactly when the threads are behind.
+ * bounded (JOBS_IN_FLIGHT, about a kilobyte each with a plain answer's
+ * check); past the bound the loop verifies the RRset itself. The bound is
+ * a memory bound, not the back-pressure: the scan's window of domains is
+ * that. With 64 jobs per thread the loop ran into it whenever the machine
+ * was busy and verified a third of the MX RRsets itself, leaving the
+ * resolver and its upstream idle meanwhile; with room for a window's worth
+ * it keeps asking while the threads verify (bench/README.md, DNSSEC).
  */
-#define JOBS_PER_THREAD 64
+#define JOBS_IN_FLIGHT 1024
 #define MAX_THREADS 16
 #define WAKE_BATCH 8      /* jobs that wake a sleeping thread at once */
 #define WAKE_MS 1         /* ... or the age of the oldest, loop time */
@@ -2976,7 +2981,7 @@ static struct vpool *pool_get(struct mxc_validator *v)
 	if (!p)
 		return NULL;
 	p->v = v;
-	p->max_inflight = n * JOBS_PER_THREAD;
+	p->max_inflight = JOBS_IN_FLIGHT;
 	if (uv_mutex_init(&p->lock)) {
 		mxc_free(p);
 		return NULL;

@@ -640,15 +640,18 @@ static void test_many_in_flight(void **state)
 	(void)state;
 	n = read_seed("one.test_MX", buf);
 	assert_true(split(buf, n, &c));
-	vs = judge(&c, 2, 1000, &st);
-	assert_int_equal(vs.n, 1000);
+	/* More than the jobs the threads may hold (1024): all are submitted
+	 * before the loop runs, so the rest are verified on the loop. */
+	vs = judge(&c, 2, 1500, &st);
+	assert_int_equal(vs.n, 1500);
 	assert_int_equal(vs.first.status, MXC_DNSSEC_SECURE);
 	assert_int_equal(vs.last.status, MXC_DNSSEC_SECURE);
-	assert_int_equal(st.checks, 1000);
+	assert_int_equal(st.checks, 1500);
+	assert_int_equal(st.wire_checks, 1500);
 	/* MX RRsets are not remembered: each check verified its own. */
-	assert_true(st.sig_verify >= 1000);
+	assert_true(st.sig_verify >= 1500);
 	assert_true(st.sig_threaded > 0);
-	assert_true(st.sig_threaded <= st.sig_verify);
+	assert_true(st.sig_threaded < st.sig_verify);
 }
 
 /* Freed with checks still on the threads: every verdict is delivered. */
