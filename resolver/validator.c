@@ -21,10 +21,14 @@
  * without asking anything: in a census of a signed TLD the DS question is
  * asked once per delegated domain, never for names inside an unsigned zone.
  *
- * Signatures are checked with OpenSSL directly: the signed data is built
- * with ldns (canonical form and order, RFC 4034 §6), and each zone key is
- * turned into an OpenSSL key once, when it is first used, and kept with the
- * zone. ldns's own verification converts the DNSKEY on every call (and
+ * Answers are parsed with ldns, but for the plain answer a census meets
+ * most (a domain's MX RRset and its RRSIGs, nothing else), which is read
+ * straight from the wire: see "Plain answers, read from the wire".
+ *
+ * Signatures are checked with OpenSSL directly: the signed data is written
+ * by hand from the records (canonical form and order, RFC 4034 §6), and
+ * each zone key is turned into an OpenSSL key once, when it is first used,
+ * and kept with the zone. ldns's own verification converts the DNSKEY on every call (and
  * OpenSSL 3 then exports that legacy key to its provider), which cost as
  * much as the signature check itself; ldns remains the fallback for a key
  * OpenSSL cannot take. Each verified RRset (its signed data and the
