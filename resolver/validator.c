@@ -583,15 +583,15 @@ static void wire_canon(const uint8_t *m, size_t len, const struct wrr *r, uint16
 		memset(out + 2, 0, r->clen - 2u);
 }
 
-/* An RRSIG at @p rd (@p rdlen bytes) over @p a's RRset into @p g; false
- * when it is not one wire_plain() takes. */
-static bool wire_rrsig(const uint8_t *m, size_t len, size_t rd, uint16_t rdlen,
-		       const struct wanswer *a, struct wsig *g)
+/* An RRSIG at @p rd of @p m (@p rdlen bytes, inside the message) over
+ * @p a's RRset into @p g; false when it is not one wire_plain() takes. The
+ * signer is read within the RDATA: it may not be compressed. */
+static bool wire_rrsig(const uint8_t *m, size_t rd, uint16_t rdlen, const struct wanswer *a,
+		       struct wsig *g)
 {
 	uint8_t name[MXC_DNS_NAME_WIRE_MAX], nl;
 	size_t nlen, end, stop = rd + rdlen;
 
-	(void)len;
 	if (rdlen < RRSIG_FIXED + 2 || rd16(m + rd) != a->qtype ||
 	    /* a wildcard expansion needs its proof: the general path */
 	    m[rd + 3] != a->qlabels ||
@@ -658,7 +658,7 @@ static bool wire_plain(const uint8_t *m, size_t len, struct wanswer *a)
 			a->canon_len += clen;
 			a->nrr++;
 		} else if (type == LDNS_RR_TYPE_RRSIG) {
-			if (a->nsig == WIRE_MAX_SIGS || !wire_rrsig(m, len, rd, rdlen, a, &a->sig[a->nsig]))
+			if (a->nsig == WIRE_MAX_SIGS || !wire_rrsig(m, rd, rdlen, a, &a->sig[a->nsig]))
 				return false;
 			a->nsig++;
 		} else {
