@@ -99,3 +99,55 @@ EOF
 	done
 	die "NSD did not answer within 300 s"
 }
+
+# The fields after the command name of each /proc/PID/stat named on stdin,
+# one line each as "PID FIELDS..." (the name may hold spaces and ")"). A
+# process that ends meanwhile is skipped: awk's getline fails softly where
+# naming the file as an argument would stop the whole read.
+proc_stats() {
+	awk '{
+		f = "/proc/" $1 "/stat"
+		if ((getline line < f) > 0) {
+			sub(/^.*\) /, "", line)
+			print $1, line
+		}
+		close(f)
+	}'
+}
+
+# nsd_pids: the PID of the NSD started by start_nsd and of every process
+# below it (NSD forks xfrd and server-count servers, and forks again on a
+# reload), one a line; nothing when none runs. Read from the parent PID of
+# every process: this kernel has no /proc/PID/task/TID/children.
+nsd_pids() {
+	[[ -n $nsd_pid ]] || return 0
+	# fields: 1 PID, 2 state, 3 parent
+	local all=(/proc/[0-9]*)
+	printf '%s\n' "${all[@]#/proc/}" | proc_stats |
+		awk -v root="$nsd_pid" '
+		{ parent[$1] = $3 }
+		END {
+			want[root] = 1
+			print root
+			do {
+				more = 0
+				for (p in parent)
+					if (!(p in want) && (parent[p] in want)) {
+						want[p] = 1
+						print p
+						more = 1
+					}
+			} while (more)
+		}'
+}
+
+# nsd_cpu: CPU seconds (user + system) the NSD processes have used so far:
+# for each of nsd_pids, its own utime + stime and the cutime + cstime of the
+# children it has reaped (a server process NSD replaced lands there), so
+# the sum only grows and its difference over a scan is NSD's CPU for it.
+nsd_cpu() {
+	nsd_pids | proc_stats | awk -v hz="$(getconf CLK_TCK)" '
+		# fields: 1 PID, then utime stime cutime cstime at 13 to 16
+		{ t += $13 + $14 + $15 + $16 }
+		END { printf "%.2f\n", t / hz }'
+}

@@ -27,6 +27,13 @@
 #      timed-out questions; ratio = validating / not validating domains/s
 #      (target >= 0.7), and the same for CPU seconds per domain (less
 #      sensitive to a neighbour's load than wall time);
+#      Each scan also reports NSD's CPU seconds over it (bench/lib.sh
+#      nsd_cpu: NSD and every process it forked) and a "CPU s:" line: what
+#      validation adds to mxcensus's CPU (V), the crypto floor F (the
+#      scan's signature verifications at `openssl speed`'s verify/s of the
+#      repetition), V - F, the total CPU ratio (mxcensus + NSD without /
+#      with) and the most it could be if V were F; see cpu_budget below and
+#      bench/README.md. Medians of all of it follow the (b) summary;
 #   c. from the validating scan's summary: answers judged, signature
 #      verifications, RRset verifications saved by the cache, against the
 #      number of distinct signed RRsets the scan could need
@@ -141,15 +148,18 @@ validator_verify() {
 	awk '{ for (i = 1; i < NF; i++) if ($i == "checks_per_cpu_s") print $(i + 1) }' <<<"$out"
 }
 
-# Prints "domains_per_s wall_s cpu_s rc timeouts": one scan of the population.
+# Prints "domains_per_s wall_s cpu_s rc timeouts nsd_cpu_s": one scan of
+# the population, and the CPU seconds NSD used meanwhile (lib.sh nsd_cpu).
 scan_once() {
-	local bin=$1 pop=$2 run=$3 tag=$4 rc=0
+	local bin=$1 pop=$2 run=$3 tag=$4 rc=0 nsd0 nsd1
 	shift 4
 	rm -rf "$run/db-$tag"
+	nsd0=$(nsd_cpu)
 	/usr/bin/time -f '%e %U %S' -o "$run/time-$tag.out" "$bin" scan --probes none \
 		--resolver "127.0.0.1:$PORT" --db "$run/db-$tag" "${SCAN_EXTRA[@]}" "$@" \
 		"$pop/domains.txt" >"$run/scan-$tag.out" 2>"$run/scan-$tag.err" || rc=$?
-	awk -v rc="$rc" '
+	nsd1=$(nsd_cpu)
+	awk -v rc="$rc" -v nsd="$(awk -v a="$nsd0" -v b="$nsd1" 'BEGIN { print b - a }')" '
 		FNR == 1 { file++ }
 		file == 1 { wall = $1; cpu = $2 + $3 }
 		file == 2 && / domains stored in / {
@@ -162,7 +172,7 @@ scan_once() {
 		}
 		END {
 			if (wall <= 0) wall = 1e-9
-			printf "%.0f %.2f %.2f %d %d\n", done / wall, wall, cpu, rc, to
+			printf "%.0f %.2f %.2f %d %d %.2f\n", done / wall, wall, cpu, rc, to, nsd
 		}
 	' "$run/time-$tag.out" "$run/scan-$tag.err"
 	rm -rf "$run/db-$tag"
@@ -193,9 +203,65 @@ dnssec_summary() {
 	} END { printf "%s %s %s %s %s\n", j, s, c, z, q }' "$1"
 }
 
+# cpu_budget CPU_VAL CPU_NOVAL NSD_VAL NSD_NOVAL VERIFICATIONS OPENSSL_PER_S WALL_NOVAL
+# Prints "cv cn nv nn V F V-F total_ratio bound verifications wall_bound"
+# for one repetition:
+#   V      = cv - cn, the CPU validation adds to mxcensus;
+#   F      = verifications / openssl verify/s, the crypto floor: what those
+#            verifications cost at `openssl speed`'s rate (per CPU-second);
+#   total  = (cn + nn) / (cv + nv), mxcensus and NSD together without and
+#            with validation: with both cores busy, wall time follows total
+#            CPU, so this is what the wall-clock ratio tends to;
+#   bound  = (cn + nn) / (cn + nn + F): the same ratio if validation cost
+#            nothing but the crypto floor (NSD's work as without validation:
+#            both scans ask the same questions with DO=1);
+#   wall_bound = wall_noval * cores / (cn + nn + F), at most 1: the
+#            wall-clock ratio if, besides, the validating scan kept every
+#            core busy (the --no-validate scan need not: it may wait on NSD).
+cpu_budget() {
+	awk -v cv="$1" -v cn="$2" -v nv="$3" -v nn="$4" -v sig="${5:-0}" -v o="$6" \
+		-v wn="$7" -v cores="$(nproc)" 'BEGIN {
+		f = o > 0 ? sig / o : 0
+		V = cv - cn
+		t = cv + nv > 0 ? (cn + nn) / (cv + nv) : 0
+		b = cn + nn + f > 0 ? (cn + nn) / (cn + nn + f) : 0
+		w = cn + nn + f > 0 ? wn * cores / (cn + nn + f) : 0
+		printf "%.2f %.2f %.2f %.2f %.2f %.2f %.2f %.2f %.2f %d %.2f\n",
+			cv, cn, nv, nn, V, f, V - f, t, b, sig, (w > 1 ? 1 : w)
+	}'
+}
+
+# One line of cpu_budget, indented under its repetition ($1: "base" or "").
+cpu_budget_line() {
+	local who=${1:-}
+	awk -v who="$who" '{
+		printf "          %sCPU s: mxcensus %s with / %s without, NSD %s / %s;", \
+			(who == "" ? "" : who " "), $1, $2, $3, $4
+		printf " validation adds %s, crypto floor %s (%d verifications),", $5, $6, $10
+		printf " beyond it %s; total CPU ratio %s, at most %s at the floor", $7, $8, $9
+		printf " (wall, every core busy: %s)\n", $11
+	}'
+}
+
+# The medians of a cpu_budget file; $2 prefixes the label ("base ").
+cpu_budget_medians() {
+	local f=$1 who=$2 i m=()
+	for i in 1 2 3 4 5 6 7 8 9 11; do
+		m+=("$(cut -d' ' -f$i "$f" | stats | cut -d' ' -f2)")
+	done
+	printf '   %sCPU budget (medians, seconds)   mxcensus %s with / %s without; NSD %s / %s\n' \
+		"$who" "${m[0]}" "${m[1]}" "${m[2]}" "${m[3]}"
+	printf '       validation adds %s, of which crypto floor %s, beyond it %s\n' \
+		"${m[4]}" "${m[5]}" "${m[6]}"
+	printf '       total CPU ratio (mxcensus+NSD, without / with) %s; at most %s if\n' \
+		"${m[7]}" "${m[8]}"
+	printf '       validation cost only the crypto floor; wall-clock ratio at most %s if\n' "${m[9]}"
+	printf '       besides the validating scan kept all %s cores busy\n' "$(nproc)"
+}
+
 bench_alg() {
 	local n=$1 alg=$2 reps=$3 pop sdir zone run bin vs name bits ossl rounds
-	local r v o dv dn cv cn rv rn tv tn out nsig ok=1 bv bd bc brc bt
+	local r v o dv dn cv cn rv rn tv tn nv nn wn out nsig ok=1 bv bd bc brc bt bn bs
 	read -r name bits ossl < <(alg_info "$alg")
 	bin=$(find_mxcensus) || die "no mxcensus: build it (Release) or set MXCENSUS"
 	vs=$(find_verify_speed "$bin")
@@ -213,33 +279,38 @@ bench_alg() {
 	start_nsd "$zone" "$run"
 	echo "== $name ($alg), population $n domains, $nsig signatures in the zone"
 	echo "   nsd server-count $NSD_SERVERS on 127.0.0.1:$PORT; scan args: ${SCAN_EXTRA[*]:-(none)}"
-	: >"$run/a" && : >"$run/b"
+	: >"$run/a" && : >"$run/b" && : >"$run/cpu" && : >"$run/cpu-base"
 	for ((r = 1; r <= reps; r++)); do
 		v=$(validator_verify "$vs" "$zone" "$rounds")
 		o=$(openssl_verify "$ossl") || die "openssl speed $ossl failed"
 		echo "$v $o $(ratio "$v" "$o")" >>"$run/a"
-		read -r dv _ cv rv tv < <(scan_once "$bin" "$pop" "$run" val \
+		read -r dv _ cv rv tv nv < <(scan_once "$bin" "$pop" "$run" val \
 			--trust-anchor "$sdir/anchor.ds")
 		((rv == 0)) || die "validating scan exit status $rv; see $run/scan-val.err"
 		cp "$run/scan-val.err" "$run/scan-val-$r.err"
-		read -r dn _ cn rn tn < <(scan_once "$bin" "$pop" "$run" noval --no-validate)
+		read -r dn wn cn rn tn nn < <(scan_once "$bin" "$pop" "$run" noval --no-validate)
 		((rn == 0)) || die "scan --no-validate exit status $rn; see $run/scan-noval.err"
 		echo "$dv $dn $(ratio "$dv" "$dn") $cv $cn $(ratio "$cn" "$cv")" >>"$run/b"
 		printf '   rep %d: validator %s/s, openssl %s/s (%s); scan %s vs %s domains/s (%s),' \
 			"$r" "$v" "$o" "$(ratio "$v" "$o")" "$dv" "$dn" "$(ratio "$dv" "$dn")"
 		printf ' CPU %s s vs %s s (%s), timeouts %s vs %s\n' "$cv" "$cn" "$(ratio "$cn" "$cv")" \
 			"$tv" "$tn"
+		read -r _ out _ < <(dnssec_summary "$run/scan-val-$r.err")
+		cpu_budget "$cv" "$cn" "$nv" "$nn" "$out" "$o" "$wn" | tee -a "$run/cpu" | cpu_budget_line
 		if [[ -n ${MXC_VERIFY_SPEED_BASE:-} ]]; then
 			bv=$(validator_verify "$MXC_VERIFY_SPEED_BASE" "$zone" "$rounds")
 			printf '          base validator %s/s (%s against the same openssl figure)\n' \
 				"$bv" "$(ratio "$bv" "$o")"
 		fi
 		if [[ -n ${MXCENSUS_BASE:-} ]]; then
-			read -r bd _ bc brc bt < <(scan_once "$MXCENSUS_BASE" "$pop" "$run" base \
+			read -r bd _ bc brc bt bn < <(scan_once "$MXCENSUS_BASE" "$pop" "$run" base \
 				--trust-anchor "$sdir/anchor.ds")
 			((brc == 0)) || die "base validating scan exit status $brc; see $run/scan-base.err"
 			printf '          base scan %s domains/s (%s), CPU %s s (%s), timeouts %s\n' \
 				"$bd" "$(ratio "$bd" "$dn")" "$bc" "$(ratio "$cn" "$bc")" "$bt"
+			read -r _ bs _ < <(dnssec_summary "$run/scan-base.err")
+			cpu_budget "$bc" "$cn" "$bn" "$nn" "$bs" "$o" "$wn" | tee -a "$run/cpu-base" |
+				cpu_budget_line base
 		fi
 	done
 	stop_nsd
@@ -268,6 +339,9 @@ bench_alg() {
 	printf '       CPU ratio (without / with)      %s  (min / median / max: %s)\n' \
 		"$(cut -d' ' -f6 "$run/b" | stats | cut -d' ' -f2)" \
 		"$(cut -d' ' -f6 "$run/b" | stats | sed 's/ / \/ /g')"
+
+	cpu_budget_medians "$run/cpu" ""
+	[[ -s $run/cpu-base ]] && cpu_budget_medians "$run/cpu-base" "base "
 
 	# (c) the last validating scan against the RRsets it could need.
 	local judged sigv cached walks qs cnt distinct again

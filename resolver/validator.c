@@ -21,10 +21,14 @@
  * without asking anything: in a census of a signed TLD the DS question is
  * asked once per delegated domain, never for names inside an unsigned zone.
  *
- * Signatures are checked with OpenSSL directly: the signed data is built
- * with ldns (canonical form and order, RFC 4034 §6), and each zone key is
- * turned into an OpenSSL key once, when it is first used, and kept with the
- * zone. ldns's own verification converts the DNSKEY on every call (and
+ * Answers are parsed with ldns, but for the plain answer a census meets
+ * most (a domain's MX RRset and its RRSIGs, nothing else), which is read
+ * straight from the wire: see "Plain answers, read from the wire".
+ *
+ * Signatures are checked with OpenSSL directly: the signed data is written
+ * by hand from the records (canonical form and order, RFC 4034 §6), and
+ * each zone key is turned into an OpenSSL key once, when it is first used,
+ * and kept with the zone. ldns's own verification converts the DNSKEY on every call (and
  * OpenSSL 3 then exports that legacy key to its provider), which cost as
  * much as the signature check itself; ldns remains the fallback for a key
  * OpenSSL cannot take. Each verified RRset (its signed data and the
@@ -209,6 +213,7 @@ struct mxc_validator {
 	struct lru slru;
 	size_t n_seen;
 	struct lru checks;        /* checks in flight */
+	bool wire_path;           /* plain answers read from the wire (tests turn it off) */
 	struct vcrypto crypto;    /* the loop thread's signature checks */
 	uv_loop_t *loop;          /* the resolver's, for the verification threads */
 	unsigned threads;         /* verification threads to start (0: none) */
@@ -218,6 +223,27 @@ struct mxc_validator {
 };
 
 enum task_kind { T_SIGNED, T_UNSIGNED, T_DENIAL };
+
+/*
+ * The check of a plain answer (wire_plain), all of it in one allocation:
+ * the RRSIGs and the records as read, then the message up to the end of its
+ * answer section (NSCOUNT and ARCOUNT zeroed, so that it is also what the
+ * general path would parse), the records' canonical RDATA and the name.
+ */
+struct fcheck {
+	struct mxc_validator *v;
+	mxc_val_cb cb;
+	void *arg;
+	const uint8_t *wire;    /* the message's head */
+	const uint8_t *canon;   /* the records' canonical RDATA */
+	const uint8_t *qname;   /* lower case */
+	const struct wrr *rr;   /* rdata: offset in canon */
+	const struct wsig *sig; /* rdata: offset in wire */
+	uint32_t len;           /* of wire */
+	uint16_t qtype;
+	uint16_t nrr, nsig;
+	uint8_t qname_len;
+};
 
 struct vcheck;
 
@@ -299,22 +325,25 @@ static struct mxc_val_result verdict(enum mxc_dnssec s, enum mxc_dnssec_reason r
 /* ------------------------------------------------------------------------ */
 /* Names                                                                    */
 
+/* Room for the longest key name_key_into() makes. */
+#define NAME_KEY_MAX (4 * (LDNS_MAX_DOMAINLEN + 1) + 2)
+
 /*
- * A lower-case presentation key for @p name ("example.com.", other than
- * letters, digits, '-', '_' and '*' as \DDD), or NULL. Made from the wire
- * form: ldns_rdf2str formats through printf, and this runs once per answer.
+ * A lower-case presentation key for the wire name @p d of @p len bytes
+ * ("example.com.", other than letters, digits, '-', '_' and '*' as \DDD)
+ * into @p buf (NAME_KEY_MAX bytes). Made from the wire form: ldns_rdf2str
+ * formats through printf, and this runs once per answer. False when the
+ * name is malformed.
  */
-static char *name_key(const ldns_rdf *name)
+static bool name_key_into(const uint8_t *d, size_t len, char *buf)
 {
-	const uint8_t *d = ldns_rdf_data(name);
-	size_t len = ldns_rdf_size(name), i = 0, o = 0;
-	char buf[4 * (LDNS_MAX_DOMAINLEN + 1) + 2];
+	size_t i = 0, o = 0;
 
 	while (i < len && d[i]) {
 		size_t l = d[i++];
 
-		if (l > len - i || o + 4 * l + 2 > sizeof(buf))
-			return NULL;
+		if (l > len - i || o + 4 * l + 2 > NAME_KEY_MAX)
+			return false;
 		for (size_t k = 0; k < l; k++) {
 			uint8_t ch = d[i++];
 
@@ -335,7 +364,16 @@ static char *name_key(const ldns_rdf *name)
 	if (!o)
 		buf[o++] = '.';
 	buf[o] = '\0';
-	return mxc_strdup(buf);
+	return true;
+}
+
+/* The key of @p name (new string), or NULL. */
+static char *name_key(const ldns_rdf *name)
+{
+	char buf[NAME_KEY_MAX];
+
+	return name_key_into(ldns_rdf_data(name), ldns_rdf_size(name), buf) ? mxc_strdup(buf) :
+									     NULL;
 }
 
 static uint8_t lower8(uint8_t c)
@@ -348,10 +386,9 @@ static uint8_t lower8(uint8_t c)
  * the end at a label boundary, without case (ldns_dname_is_subdomain
  * allocates; this runs for every RRset judged).
  */
-static bool under_or_at(const ldns_rdf *a, const ldns_rdf *b)
+static bool wire_under_or_at(const uint8_t *da, size_t la, const uint8_t *db, size_t lb)
 {
-	const uint8_t *da = ldns_rdf_data(a), *db = ldns_rdf_data(b);
-	size_t la = ldns_rdf_size(a), lb = ldns_rdf_size(b), i = 0;
+	size_t i = 0;
 
 	if (!la || !lb || lb > la)
 		return false;
@@ -368,6 +405,12 @@ static bool under_or_at(const ldns_rdf *a, const ldns_rdf *b)
 	return true;
 }
 
+static bool under_or_at(const ldns_rdf *a, const ldns_rdf *b)
+{
+	return wire_under_or_at(ldns_rdf_data(a), ldns_rdf_size(a), ldns_rdf_data(b),
+				ldns_rdf_size(b));
+}
+
 /* The ancestor of @p name with @p labels labels (new rdf), or NULL. */
 static ldns_rdf *ancestor(const ldns_rdf *name, uint8_t labels)
 {
@@ -376,6 +419,254 @@ static ldns_rdf *ancestor(const ldns_rdf *name, uint8_t labels)
 	if (labels > n)
 		return NULL;
 	return ldns_dname_clone_from(name, (uint16_t)(n - labels));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Plain answers, read from the wire                                        */
+
+/*
+ * Most answers a census judges are plain: the question's RRset and the
+ * RRSIGs over it, nothing else in the answer section. A domain's own MX
+ * answer is one, and it is judged once per census; the ldns parse of the
+ * general path (an allocation per field, some seventy per answer, all freed
+ * again with the verdict) cost more than everything else the loop does for
+ * it. So the validator reads such an answer itself: the header, the question
+ * and every record of the answer section, more strictly than ldns does
+ * (names: labels of at most 63 bytes, 255 bytes in all, compression pointers
+ * only backwards and never into the header; RDATA exactly as long as its
+ * fields), and it builds from them the very bytes the general path signs
+ * (tests/unit/test_validator_wire.c holds one against the other). What it
+ * does not take - another record in the answer, another type, a wildcard
+ * expansion, a denial, a record or an RRSIG it cannot put in canonical form
+ * - goes the general way, so an answer gets the same verdict either way.
+ */
+#define WIRE_MAX_RRS 32  /* records of the RRset */
+#define WIRE_MAX_SIGS 8  /* RRSIGs over it */
+#define RRSIG_FIXED 18   /* RRSIG RDATA before the signer's name */
+
+/* One record of the RRset: its canonical RDATA, canonical-length bytes. */
+struct wrr {
+	uint32_t rdata;   /* offset in the message */
+	uint16_t rdlen;
+	uint16_t clen;    /* in canonical form (MX: the name uncompressed) */
+};
+
+/* One RRSIG over the RRset, its fields read, its bytes left in place. */
+struct wsig {
+	uint32_t rdata;   /* offset of the RDATA: fixed fields, signer, signature */
+	uint16_t sig_len;
+	uint8_t signer_len;  /* uncompressed, as RFC 4034 §3.1.7 wants it */
+	uint8_t alg;
+	uint16_t keytag;
+	uint32_t orig_ttl, expiration, inception;
+};
+
+/* A plain answer, as wire_plain() reads it. */
+struct wanswer {
+	uint8_t qname[MXC_DNS_NAME_WIRE_MAX]; /* lower case */
+	uint8_t qname_len;
+	uint8_t qlabels;
+	uint16_t qtype;
+	uint32_t end;           /* offset just past the answer section */
+	uint16_t nrr, nsig;
+	uint32_t canon_len;     /* the records' canonical RDATA, all together */
+	struct wrr rr[WIRE_MAX_RRS];
+	struct wsig sig[WIRE_MAX_SIGS];
+};
+
+static uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/*
+ * The name at @p pos of @p m (@p len bytes), uncompressed and lower-cased
+ * into @p out (MXC_DNS_NAME_WIRE_MAX bytes): its length in *olen, its labels
+ * (the root not counted) in *labels, and in *end the offset just past it
+ * where it sits. Compression is followed only when @p ptr allows it, and a
+ * pointer must point before the labels it ends and past the header: so the
+ * walk ends, and ldns_wire2dname reads the same name (but for case) from
+ * every name this takes. False otherwise.
+ */
+static bool wire_name(const uint8_t *m, size_t len, size_t pos, bool ptr, uint8_t *out,
+		      size_t *olen, uint8_t *labels, size_t *end)
+{
+	size_t o = 0, seg = pos;
+	bool jumped = false;
+	uint8_t nl = 0;
+
+	for (;;) {
+		uint8_t c;
+
+		if (pos >= len)
+			return false;
+		c = m[pos];
+		if ((c & 0xc0) == 0xc0) {
+			size_t t;
+
+			if (!ptr || pos + 1 >= len)
+				return false;
+			t = (size_t)(c & 0x3f) << 8 | m[pos + 1];
+			if (t < LDNS_HEADER_SIZE || t >= seg)
+				return false;
+			if (!jumped)
+				*end = pos + 2;
+			jumped = true;
+			pos = seg = t;
+			continue;
+		}
+		if (c > 63 || o + 1 + c > MXC_DNS_NAME_WIRE_MAX || pos + 1 + c > len)
+			return false;
+		out[o++] = c;
+		if (!c)
+			break;
+		for (size_t i = 1; i <= c; i++)
+			out[o++] = lower8(m[pos + i]);
+		nl++;
+		pos += 1 + (size_t)c;
+	}
+	if (!jumped)
+		*end = pos + 1;
+	*olen = o;
+	*labels = nl;
+	return true;
+}
+
+/*
+ * The canonical length of a record's RDATA (RFC 4034 §6.2) for the types
+ * read from the wire, or 0 when the RDATA is not exactly what its type
+ * holds (then ldns decides). MX is the one with a name: uncompressed, and
+ * lower-cased when written (wire_canon).
+ */
+static uint16_t wire_rdata(const uint8_t *m, size_t len, size_t rd, uint16_t rdlen, uint16_t type)
+{
+	uint8_t name[MXC_DNS_NAME_WIRE_MAX], nl;
+	size_t nlen, end;
+
+	switch (type) {
+	case LDNS_RR_TYPE_A:
+		return rdlen == 4 ? 4 : 0;
+	case LDNS_RR_TYPE_AAAA:
+		return rdlen == 16 ? 16 : 0;
+	case LDNS_RR_TYPE_TLSA:
+		/* usage, selector, matching type, then the data */
+		return rdlen > 3 ? rdlen : 0;
+	case LDNS_RR_TYPE_MX:
+		if (rdlen < 3 || !wire_name(m, len, rd + 2, true, name, &nlen, &nl, &end) ||
+		    end != rd + rdlen)
+			return 0;
+		return (uint16_t)(2 + nlen);
+	default:
+		return 0;
+	}
+}
+
+/* Write record @p r's canonical RDATA to @p out (r->clen bytes). */
+static void wire_canon(const uint8_t *m, size_t len, const struct wrr *r, uint16_t type,
+		       uint8_t *out)
+{
+	uint8_t nl;
+	size_t nlen, end;
+
+	if (type != LDNS_RR_TYPE_MX) {
+		memcpy(out, m + r->rdata, r->rdlen);
+		return;
+	}
+	memcpy(out, m + r->rdata, 2);
+	/* read before by wire_rdata: cannot fail */
+	if (!wire_name(m, len, r->rdata + 2, true, out + 2, &nlen, &nl, &end))
+		memset(out + 2, 0, r->clen - 2u);
+}
+
+/* An RRSIG at @p rd of @p m (@p rdlen bytes, inside the message) over
+ * @p a's RRset into @p g; false when it is not one wire_plain() takes. The
+ * signer is read within the RDATA: it may not be compressed. */
+static bool wire_rrsig(const uint8_t *m, size_t rd, uint16_t rdlen, const struct wanswer *a,
+		       struct wsig *g)
+{
+	uint8_t name[MXC_DNS_NAME_WIRE_MAX], nl;
+	size_t nlen, end, stop = rd + rdlen;
+
+	if (rdlen < RRSIG_FIXED + 2 || rd16(m + rd) != a->qtype ||
+	    /* a wildcard expansion needs its proof: the general path */
+	    m[rd + 3] != a->qlabels ||
+	    !wire_name(m, stop, rd + RRSIG_FIXED, false, name, &nlen, &nl, &end) || end >= stop)
+		return false;
+	g->rdata = (uint32_t)rd;
+	g->signer_len = (uint8_t)nlen;
+	g->sig_len = (uint16_t)(stop - end);
+	g->alg = m[rd + 2];
+	g->orig_ttl = rd32(m + rd + 4);
+	g->expiration = rd32(m + rd + 8);
+	g->inception = rd32(m + rd + 12);
+	g->keytag = rd16(m + rd + 16);
+	return true;
+}
+
+/*
+ * Is @p m (@p len bytes) a plain answer: NOERROR, one question, and an
+ * answer section of only the question's RRset (class IN, a type
+ * wire_rdata() knows) and RRSIGs over it, at least one of each? Then @p a
+ * describes it. The authority and additional sections are not read: no
+ * plain answer needs them.
+ */
+static bool wire_plain(const uint8_t *m, size_t len, struct wanswer *a)
+{
+	uint8_t name[MXC_DNS_NAME_WIRE_MAX], nl;
+	size_t pos, nlen;
+	unsigned an;
+
+	if (len < LDNS_HEADER_SIZE || len > UINT32_MAX || (m[3] & 0x0f) != LDNS_RCODE_NOERROR ||
+	    rd16(m + 4) != 1 || (an = rd16(m + 6)) < 2)
+		return false;
+	if (!wire_name(m, len, LDNS_HEADER_SIZE, true, a->qname, &nlen, &a->qlabels, &pos) ||
+	    pos + 4 > len)
+		return false;
+	a->qname_len = (uint8_t)nlen;
+	a->qtype = rd16(m + pos);
+	pos += 4;
+	/* "*" as the first label: an answer to a question about the wildcard
+	 * itself; rare, and the general path knows its labels rule */
+	if (nlen > 2 && a->qname[0] == 1 && a->qname[1] == '*')
+		return false;
+	a->nrr = a->nsig = 0;
+	a->canon_len = 0;
+	for (unsigned i = 0; i < an; i++) {
+		uint16_t type, rdlen, clen;
+		size_t rd;
+
+		if (!wire_name(m, len, pos, true, name, &nlen, &nl, &pos) || pos + 10 > len)
+			return false;
+		type = rd16(m + pos);
+		rdlen = rd16(m + pos + 8);
+		rd = pos + 10;
+		if (rd + rdlen > len || rd16(m + pos + 2) != LDNS_RR_CLASS_IN ||
+		    nlen != a->qname_len || memcmp(name, a->qname, nlen) != 0)
+			return false;
+		pos = rd + rdlen;
+		if (type == a->qtype) {
+			if (a->nrr == WIRE_MAX_RRS || !(clen = wire_rdata(m, len, rd, rdlen, type)))
+				return false;
+			a->rr[a->nrr].rdata = (uint32_t)rd;
+			a->rr[a->nrr].rdlen = rdlen;
+			a->rr[a->nrr].clen = clen;
+			a->canon_len += clen;
+			a->nrr++;
+		} else if (type == LDNS_RR_TYPE_RRSIG) {
+			if (a->nsig == WIRE_MAX_SIGS || !wire_rrsig(m, rd, rdlen, a, &a->sig[a->nsig]))
+				return false;
+			a->nsig++;
+		} else {
+			return false;
+		}
+	}
+	a->end = (uint32_t)pos;
+	return a->nrr && a->nsig;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -880,6 +1171,45 @@ static int rdslot_cmp(const void *a, const void *b)
 	return x->len < y->len ? -1 : x->len > y->len;
 }
 
+/* Room for @p n records in w->order. */
+static bool order_room(struct vcrypto *w, size_t n)
+{
+	struct rdslot *o;
+
+	if (n <= w->order_cap)
+		return true;
+	o = mxc_realloc(w->order, n * sizeof(*o));
+	if (!o)
+		return false;
+	w->order = o;
+	w->order_cap = n;
+	return true;
+}
+
+/*
+ * The records of the signed data, after the RRSIG fields already in
+ * w->data: the @p n canonical RDATAs of w->order (p set) sorted (RFC 4034
+ * §6.3), each behind @p owner (canonical), @p type, its class and the
+ * original @p ttl. Shared by the ldns and the wire paths, so that both sign
+ * the same bytes.
+ */
+static bool signed_records(struct vcrypto *w, const uint8_t *owner, size_t olen, uint16_t type,
+			   uint32_t ttl, size_t n)
+{
+	if (n > 1)
+		qsort(w->order, n, sizeof(*w->order), rdslot_cmp);
+	for (size_t i = 0; i < n; i++) {
+		const struct rdslot *s = &w->order[i];
+
+		if (mxc_buf_append(&w->data, owner, olen) || mxc_buf_append_u16(&w->data, type) ||
+		    mxc_buf_append_u16(&w->data, s->cls) || mxc_buf_append_u32(&w->data, ttl) ||
+		    mxc_buf_append_u16(&w->data, s->len) ||
+		    (s->len && mxc_buf_append(&w->data, s->p, s->len)))
+			return false;
+	}
+	return true;
+}
+
 /*
  * The data @p sig signs (RFC 4034 §3.1.8.1) into w->data: the RRSIG RDATA
  * without the signature (signer name in lower case), then @p rrset in
@@ -948,14 +1278,8 @@ static bool build_signed(struct vcrypto *w, const ldns_rr_list *rrset, const ldn
 	ttl = ldns_rdf2native_int32(ottl);
 
 	/* Each record's RDATA in canonical form, then sorted. */
-	if (n > w->order_cap) {
-		struct rdslot *o = mxc_realloc(w->order, n * sizeof(*o));
-
-		if (!o)
-			return false;
-		w->order = o;
-		w->order_cap = n;
-	}
+	if (!order_room(w, n))
+		return false;
 	mxc_buf_reset(&w->rdata);
 	for (size_t i = 0; i < n; i++) {
 		const ldns_rr *rr = ldns_rr_list_rr(rrset, i);
@@ -979,46 +1303,49 @@ static bool build_signed(struct vcrypto *w, const ldns_rr_list *rrset, const ldn
 	}
 	for (size_t i = 0; i < n; i++)
 		w->order[i].p = w->rdata.data ? w->rdata.data + w->order[i].off : NULL;
-	if (n > 1)
-		qsort(w->order, n, sizeof(*w->order), rdslot_cmp);
-	for (size_t i = 0; i < n; i++) {
-		const struct rdslot *s = &w->order[i];
-
-		if (mxc_buf_append(&w->data, owner, olen) ||
-		    mxc_buf_append_u16(&w->data,
-				       (uint16_t)ldns_rr_get_type(ldns_rr_list_rr(rrset, 0))) ||
-		    mxc_buf_append_u16(&w->data, s->cls) || mxc_buf_append_u32(&w->data, ttl) ||
-		    mxc_buf_append_u16(&w->data, s->len) ||
-		    (s->len && mxc_buf_append(&w->data, s->p, s->len)))
-			return false;
-	}
-	return true;
+	return signed_records(w, owner, olen, (uint16_t)ldns_rr_get_type(ldns_rr_list_rr(rrset, 0)),
+			      ttl, n);
 }
 
 /*
- * The cryptographic check of @p sig over w->data with @p keys (the signer's
+ * The data RRSIG @p g of plain answer @p f signs into w->data: the same
+ * bytes build_signed() makes from ldns's records of the same answer (its
+ * labels equal the owner's, so the owner is the question's name).
+ */
+static bool wire_signed(struct vcrypto *w, const struct fcheck *f, const struct wsig *g)
+{
+	mxc_buf_reset(&w->data);
+	if (mxc_buf_append(&w->data, f->wire + g->rdata, RRSIG_FIXED + (size_t)g->signer_len) ||
+	    !order_room(w, f->nrr))
+		return false;
+	bytes_lower(w->data.data + RRSIG_FIXED, g->signer_len);
+	for (size_t i = 0; i < f->nrr; i++) {
+		w->order[i].p = f->canon + f->rr[i].rdata;
+		w->order[i].len = f->rr[i].clen;
+		w->order[i].cls = LDNS_RR_CLASS_IN;
+	}
+	return signed_records(w, f->qname, f->qname_len, f->qtype, g->orig_ttl, f->nrr);
+}
+
+/*
+ * The cryptographic check of signature @p s (algorithm @p alg, as the RRSIG
+ * carries it) over w->data with @p keys (the signer's
  * keys of the signature's tag and algorithm, as OpenSSL keys): OK when one
  * of them verifies it, CRYPTO_BOGUS when none does, or
  * CRYPTO_NO_MATCHING_KEYTAG_DNSKEY when there is none to try.
  */
-static ldns_status sig_crypto(struct vcrypto *w, const ldns_rr *sig, EVP_PKEY *const *keys,
-			      size_t nkeys)
+static ldns_status sig_crypto(struct vcrypto *w, uint8_t alg, const uint8_t *s, size_t slen,
+			      EVP_PKEY *const *keys, size_t nkeys)
 {
-	const ldns_rdf *sr = ldns_rr_rrsig_sig(sig);
-	uint8_t alg = ldns_rdf2native_int8(ldns_rr_rrsig_algorithm(sig));
 	const EVP_MD *md = vcrypto_md(w, alg);
 	uint8_t der[2 + 2 * (3 + 48)];
 	unsigned char dg[EVP_MAX_MD_SIZE];
 	unsigned int dglen = 0;
-	const uint8_t *s;
-	size_t slen;
 
 	if (!nkeys)
 		return LDNS_STATUS_CRYPTO_NO_MATCHING_KEYTAG_DNSKEY;
-	if (!sr)
+	if (!s)
 		return LDNS_STATUS_CRYPTO_BOGUS;
-	s = ldns_rdf_data(sr);
-	slen = ldns_rdf_size(sr);
 	if (alg == LDNS_ECDSAP256SHA256 || alg == LDNS_ECDSAP384SHA384) {
 		/* DNSSEC carries r|s (RFC 6605 §4); OpenSSL wants DER. */
 		size_t half = alg == LDNS_ECDSAP256SHA256 ? 32 : 48;
@@ -1061,12 +1388,10 @@ static ldns_status sig_crypto(struct vcrypto *w, const ldns_rr *sig, EVP_PKEY *c
 	return LDNS_STATUS_CRYPTO_BOGUS;
 }
 
-/* The signature's validity window at @p now (RFC 4034 §3.1.5: serial
- * number arithmetic, as ldns does). */
-static ldns_status sig_window(const ldns_rr *sig, int64_t now)
+/* A signature's validity window from @p inc to @p exp at @p now (RFC 4034
+ * §3.1.5: serial number arithmetic, as ldns does). */
+static ldns_status sig_window(uint32_t inc, uint32_t exp, int64_t now)
 {
-	uint32_t inc = ldns_rdf2native_int32(ldns_rr_rrsig_inception(sig));
-	uint32_t exp = ldns_rdf2native_int32(ldns_rr_rrsig_expiration(sig));
 	uint32_t t = (uint32_t)now;
 
 	if ((int32_t)(exp - inc) < 0)
@@ -1079,15 +1404,33 @@ static ldns_status sig_window(const ldns_rr *sig, int64_t now)
 }
 
 /* The window with the clock skew allowed either way. */
-static ldns_status sig_window_skew(const ldns_rr *sig, int64_t now, uint32_t skew)
+static ldns_status window_skew(uint32_t inc, uint32_t exp, int64_t now, uint32_t skew)
 {
-	ldns_status st = sig_window(sig, now);
+	ldns_status st = sig_window(inc, exp, now);
 
-	if ((st == LDNS_STATUS_CRYPTO_SIG_EXPIRED && sig_window(sig, now - skew) == LDNS_STATUS_OK) ||
+	if ((st == LDNS_STATUS_CRYPTO_SIG_EXPIRED &&
+	     sig_window(inc, exp, now - skew) == LDNS_STATUS_OK) ||
 	    (st == LDNS_STATUS_CRYPTO_SIG_NOT_INCEPTED &&
-	     sig_window(sig, now + skew) == LDNS_STATUS_OK))
+	     sig_window(inc, exp, now + skew) == LDNS_STATUS_OK))
 		return LDNS_STATUS_OK;
 	return st;
+}
+
+/* The same for an RRSIG record. */
+static ldns_status sig_window_skew(const ldns_rr *sig, int64_t now, uint32_t skew)
+{
+	return window_skew(ldns_rdf2native_int32(ldns_rr_rrsig_inception(sig)),
+			   ldns_rdf2native_int32(ldns_rr_rrsig_expiration(sig)), now, skew);
+}
+
+/* Signature field of an RRSIG record for sig_crypto (NULL when absent). */
+static ldns_status sig_crypto_rr(struct vcrypto *w, const ldns_rr *sig, EVP_PKEY *const *keys,
+				 size_t nkeys)
+{
+	const ldns_rdf *sr = ldns_rr_rrsig_sig(sig);
+
+	return sig_crypto(w, ldns_rdf2native_int8(ldns_rr_rrsig_algorithm(sig)),
+			  sr ? ldns_rdf_data(sr) : NULL, sr ? ldns_rdf_size(sr) : 0, keys, nkeys);
 }
 
 /*
@@ -1107,7 +1450,8 @@ static enum mxc_dnssec_reason why_after(enum mxc_dnssec_reason why, ldns_status 
 
 /* One signature to try, with the keys it may be made with. */
 struct vattempt {
-	const ldns_rr *sig;
+	const ldns_rr *sig;     /* NULL for a plain answer's: wsig */
+	uint8_t wsig;           /* index in fcheck.sig */
 	bool malformed;
 	uint8_t nkeys;
 	EVP_PKEY *keys[ATT_KEYS];
@@ -1148,15 +1492,14 @@ static bool sig_usable(const ldns_rr *sig, const struct vzone *signer,
 }
 
 /*
- * The OpenSSL keys of @p signer (whose converted keys are @p vk) with the
- * tag and algorithm of @p sig, in key order, at most @p max of them.
+ * The OpenSSL keys of @p signer (whose converted keys are @p vk) with key
+ * tag @p tag and algorithm @p al (a signature's), in key order, at most @p max of them.
  * Returns how many, -1 when a matching key is not OpenSSL's to check, or
  * -2 when more than @p max match (the first @p max are in @p keys).
  */
-static int sig_keys(struct vzone *signer, const struct vkey *vk, const ldns_rr *sig, uint8_t al,
+static int sig_keys(struct vzone *signer, const struct vkey *vk, uint16_t tag, uint8_t al,
 		    EVP_PKEY **keys, size_t max)
 {
-	uint16_t tag = ldns_rdf2native_int16(ldns_rr_rrsig_keytag(sig));
 	size_t n = 0;
 
 	for (size_t k = 0; k < ldns_rr_list_rr_count(signer->keys); k++) {
@@ -1199,7 +1542,9 @@ static bool plan_make(struct vzone *signer, const ldns_rr_list *sigs, struct vpl
 			continue;
 		if (!vk && ldns_rr_list_rr_count(signer->keys))
 			return false;
-		nk = vk ? sig_keys(signer, vk, sig, al, a->keys, ATT_KEYS) : 0;
+		nk = vk ? sig_keys(signer, vk, ldns_rdf2native_int16(ldns_rr_rrsig_keytag(sig)), al,
+				   a->keys, ATT_KEYS) :
+			  0;
 		if (nk < 0)
 			return false;
 		a->nkeys = (size_t)nk;
@@ -1208,30 +1553,39 @@ static bool plan_make(struct vzone *signer, const ldns_rr_list *sigs, struct vpl
 }
 
 /*
- * Carry out plan @p p on @p rrset: success with any signature is enough
+ * Carry out plan @p p on @p rrset (or on plain answer @p f's RRset when
+ * not NULL): success with any signature is enough
  * (RFC 4035 §5.3.3); as ldns did, a signature is checked before its
  * validity window. Touches nothing but its arguments: safe on a
  * verification thread while the loop leaves the records alone.
  * @p nverify counts the signature verifications made.
  */
 static struct mxc_val_result plan_run(struct vcrypto *w, const ldns_rr_list *rrset,
-				      const struct vplan *p, int64_t now, uint32_t skew,
-				      unsigned *nverify)
+				      const struct fcheck *f, const struct vplan *p, int64_t now,
+				      uint32_t skew, unsigned *nverify)
 {
 	enum mxc_dnssec_reason why = p->why;
 
 	for (size_t i = 0; i < p->n; i++) {
 		const struct vattempt *a = &p->a[i];
+		const struct wsig *g = f ? &f->sig[a->wsig] : NULL;
 		ldns_status st;
 
-		if (a->malformed || !build_signed(w, rrset, a->sig)) {
+		if (a->malformed || !(g ? wire_signed(w, f, g) : build_signed(w, rrset, a->sig))) {
 			why = why_after(why, LDNS_STATUS_ERR);
 			continue;
 		}
 		++*nverify;
-		st = sig_crypto(w, a->sig, a->keys, a->nkeys);
-		if (st == LDNS_STATUS_OK)
-			st = sig_window_skew(a->sig, now, skew);
+		if (g) {
+			st = sig_crypto(w, g->alg, f->wire + g->rdata + RRSIG_FIXED + g->signer_len,
+					g->sig_len, a->keys, a->nkeys);
+			if (st == LDNS_STATUS_OK)
+				st = window_skew(g->inception, g->expiration, now, skew);
+		} else {
+			st = sig_crypto_rr(w, a->sig, a->keys, a->nkeys);
+			if (st == LDNS_STATUS_OK)
+				st = sig_window_skew(a->sig, now, skew);
+		}
 		if (st == LDNS_STATUS_OK)
 			return verdict(MXC_DNSSEC_SECURE, MXC_DR_NONE);
 		why = why_after(why, st);
@@ -1271,7 +1625,7 @@ static struct mxc_val_result verify(struct mxc_validator *v, ldns_rr_list *rrset
 		if (plan_make(signer, sigs, &plan)) {
 			unsigned n = 0;
 			struct mxc_val_result res =
-				plan_run(&v->crypto, rrset, &plan, now, v->o.skew, &n);
+				plan_run(&v->crypto, rrset, NULL, &plan, now, v->o.skew, &n);
 
 			v->st.sig_verify += n;
 			return res;
@@ -1303,10 +1657,11 @@ static struct mxc_val_result verify(struct mxc_validator *v, ldns_rr_list *rrset
 		v->st.sig_verify++;
 		/* More matching keys than MAX_KEYS: the first MAX_KEYS are tried. */
 		if (vk)
-			nkeys = sig_keys(signer, vk, sig, al, keys, MAX_KEYS);
+			nkeys = sig_keys(signer, vk, ldns_rdf2native_int16(ldns_rr_rrsig_keytag(sig)),
+					 al, keys, MAX_KEYS);
 		if (nkeys == -2)
 			nkeys = MAX_KEYS;
-		st = nkeys >= 0 ? sig_crypto(&v->crypto, sig, keys, (size_t)nkeys) :
+		st = nkeys >= 0 ? sig_crypto_rr(&v->crypto, sig, keys, (size_t)nkeys) :
 				  ldns_verify_rrsig_keylist_notime(rrset, sig, signer->keys, NULL);
 		if (st == LDNS_STATUS_OK)
 			st = sig_window_skew(sig, now, v->o.skew);
@@ -2203,15 +2558,18 @@ static void on_zone_answer(void *arg, const struct mxc_dns_answer *a)
 /* Start (or join, or answer from memory) the evaluation of @p name. */
 static void zone_eval(struct mxc_validator *v, const ldns_rdf *name, zone_fn fn, void *arg)
 {
-	char *key = name_key(name);
-	struct vzone *z = key ? mxc_strmap_get(&v->zones, key) : NULL;
+	char kbuf[NAME_KEY_MAX];
+	char *key = NULL;
+	struct vzone *z;
 	const ldns_rdf *anchor;
 	struct zwait *w;
 
-	if (!key)
+	/* Looked up with a key on the stack: a copy is made only for a zone
+	 * that is new, not for every answer that finds its zone known. */
+	if (!name_key_into(ldns_rdf_data(name), ldns_rdf_size(name), kbuf))
 		goto oom;
+	z = mxc_strmap_get(&v->zones, kbuf);
 	if (z && z->done && z->expires_ms > mxc_now_ms()) {
-		mxc_free(key);
 		v->st.zone_hits++;
 		lru_unlink(&z->lru);
 		lru_push(&v->zlru, &z->lru);
@@ -2226,14 +2584,14 @@ static void zone_eval(struct mxc_validator *v, const ldns_rdf *name, zone_fn fn,
 	w->fn = fn;
 	w->arg = arg;
 	if (z && !z->done) {
-		mxc_free(key);
 		w->next = z->waiters;
 		z->waiters = w;
 		v->st.zone_joined++;
 		return;
 	}
 	if (!z) {
-		z = mxc_calloc(1, sizeof(*z));
+		key = mxc_strdup(kbuf);
+		z = key ? mxc_calloc(1, sizeof(*z)) : NULL;
 		if (!z || !(z->name = ldns_rdf_clone(name))) {
 			mxc_free(z);
 			mxc_free(w);
@@ -2250,7 +2608,6 @@ static void zone_eval(struct mxc_validator *v, const ldns_rdf *name, zone_fn fn,
 		v->n_zones++;
 	} else {
 		/* Expired: evaluate again in place. */
-		mxc_free(key);
 		lru_unlink(&z->lru);
 		zone_vkeys_free(z);
 		ldns_rr_list_deep_free(z->keys);
@@ -2347,10 +2704,15 @@ static const ldns_rr_list *check_authority(const struct vcheck *c)
  * Only RRsets that are not remembered go to the threads, so the
  * verified-RRset memory (and its "never twice while the TTL holds"
  * promise) is only ever read and written on the loop. Jobs in flight are
- * bounded; past the bound the loop verifies the RRset itself, which slows
- * the producer exactly when the threads are behind.
+ * bounded (JOBS_IN_FLIGHT, about a kilobyte each with a plain answer's
+ * check); past the bound the loop verifies the RRset itself. The bound is
+ * a memory bound, not the back-pressure: the scan's window of domains is
+ * that. With 64 jobs per thread the loop ran into it whenever the machine
+ * was busy and verified a third of the MX RRsets itself, leaving the
+ * resolver and its upstream idle meanwhile; with room for a window's worth
+ * it keeps asking while the threads verify (bench/README.md, DNSSEC).
  */
-#define JOBS_PER_THREAD 64
+#define JOBS_IN_FLIGHT 1024
 #define MAX_THREADS 16
 #define WAKE_BATCH 8      /* jobs that wake a sleeping thread at once */
 #define WAKE_MS 1         /* ... or the age of the oldest, loop time */
@@ -2359,6 +2721,7 @@ static const ldns_rr_list *check_authority(const struct vcheck *c)
 struct vjob {
 	struct vjob *next;
 	struct vtask *t;          /* waits in its check; only its records are read */
+	struct fcheck *f;         /* or a plain answer's check (t NULL) */
 	struct vplan plan;        /* keys held with a reference of the job's own */
 	int64_t now;
 	uint32_t skew;
@@ -2414,13 +2777,24 @@ static void job_release(struct vjob *j)
 	mxc_free(j);
 }
 
+static void fcheck_done(struct fcheck *f, struct mxc_val_result res);
+
 /* On the loop: the thread's verdict joins the check's. */
 static void job_done(struct mxc_validator *v, struct vjob *j)
 {
-	struct vcheck *c = j->t->c;
+	struct vcheck *c;
 
 	v->st.sig_verify += j->nverify;
 	v->st.sig_threaded += j->nverify;
+	if (j->f) {
+		struct fcheck *f = j->f;
+		struct mxc_val_result res = j->res;
+
+		job_release(j);
+		fcheck_done(f, res);
+		return;
+	}
+	c = j->t->c;
 	check_merge(c, j->res);
 	job_release(j);
 	check_done(c);
@@ -2457,8 +2831,8 @@ static void worker_main(void *arg)
 		uv_mutex_unlock(&p->lock);
 
 		for (struct vjob *j = batch; j; j = j->next)
-			j->res = plan_run(&w->c, j->t->rrset, &j->plan, j->now, j->skew,
-					  &j->nverify);
+			j->res = plan_run(&w->c, j->t ? j->t->rrset : NULL, j->f, &j->plan,
+					  j->now, j->skew, &j->nverify);
 
 		uv_mutex_lock(&p->lock);
 		if (p->d_tail)
@@ -2611,7 +2985,7 @@ static struct vpool *pool_get(struct mxc_validator *v)
 	if (!p)
 		return NULL;
 	p->v = v;
-	p->max_inflight = n * JOBS_PER_THREAD;
+	p->max_inflight = JOBS_IN_FLIGHT;
 	if (uv_mutex_init(&p->lock)) {
 		mxc_free(p);
 		return NULL;
@@ -2662,6 +3036,27 @@ static struct vpool *pool_get(struct mxc_validator *v)
 	return p;
 }
 
+/* Queue job @p j (plan made, t or f set) for this iteration's batch. */
+static void job_submit(struct mxc_validator *v, struct vpool *p, struct vjob *j)
+{
+	/* The zone's keys may be freed (an expired zone evaluated again)
+	 * while the job is out: the job holds its own references. */
+	for (size_t i = 0; i < j->plan.n; i++)
+		for (uint8_t k = 0; k < j->plan.a[i].nkeys; k++)
+			EVP_PKEY_up_ref(j->plan.a[i].keys[k]);
+	j->now = now_s(v);
+	j->skew = v->o.skew;
+	j->nverify = 0;
+	j->next = NULL;
+	p->inflight++;
+	uv_ref((uv_handle_t *)&p->async);
+	if (p->l_tail)
+		p->l_tail->next = j;
+	else
+		p->l_head = j;
+	p->l_tail = j;
+}
+
 /*
  * Hand the signed RRset of task @p t (signer @p z, usable) to a verification
  * thread. Returns false when it stays on the loop: no threads, an RRset the
@@ -2681,23 +3076,237 @@ static bool offload(struct mxc_validator *v, struct vtask *t, struct vzone *z)
 		mxc_free(j);
 		return false;
 	}
-	/* The zone's keys may be freed (an expired zone evaluated again)
-	 * while the job is out: the job holds its own references. */
-	for (size_t i = 0; i < j->plan.n; i++)
-		for (uint8_t k = 0; k < j->plan.a[i].nkeys; k++)
-			EVP_PKEY_up_ref(j->plan.a[i].keys[k]);
 	j->t = t;
-	j->now = now_s(v);
-	j->skew = v->o.skew;
-	j->nverify = 0;
-	j->next = NULL;
-	p->inflight++;
-	uv_ref((uv_handle_t *)&p->async);
-	if (p->l_tail)
-		p->l_tail->next = j;
-	else
-		p->l_head = j;
-	p->l_tail = j;
+	j->f = NULL;
+	job_submit(v, p, j);
+	return true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Plain answers: the check                                                 */
+
+static int general_check(struct mxc_validator *v, const uint8_t *wire, size_t len,
+			 mxc_val_cb cb, void *arg);
+
+/* Deliver the verdict of a plain answer's check and free it. */
+static void fcheck_done(struct fcheck *f, struct mxc_val_result res)
+{
+	f->cb(f->arg, res);
+	mxc_free(f);
+}
+
+/*
+ * Is RRSIG @p g one that @p signer made with an algorithm we can use? The
+ * same as sig_usable() for an RRSIG read from the wire.
+ */
+static bool wsig_usable(const struct fcheck *f, const struct wsig *g, const struct vzone *signer,
+			enum mxc_dnssec_reason *why)
+{
+	const uint8_t *sn = f->wire + g->rdata + RRSIG_FIXED;
+	const uint8_t *zn = ldns_rdf_data(signer->name);
+
+	if (g->signer_len != ldns_rdf_size(signer->name))
+		return false;
+	for (size_t i = 0; i < g->signer_len; i++)
+		if (lower8(sn[i]) != lower8(zn[i]))
+			return false;
+	if (!alg_usable(g->alg)) {
+		if (*why == MXC_DR_NO_RRSIG)
+			*why = MXC_DR_UNSUPPORTED_ALG;
+		return false;
+	}
+	return true;
+}
+
+/* plan_make() for a plain answer's RRSIGs. */
+static bool wplan_make(struct vzone *signer, const struct fcheck *f, struct vplan *p)
+{
+	struct vkey *vk = zone_vkeys(signer);
+
+	p->why = MXC_DR_NO_RRSIG;
+	p->n = 0;
+	for (size_t i = 0; i < f->nsig && p->n < MAX_SIGS; i++) {
+		const struct wsig *g = &f->sig[i];
+		struct vattempt *a;
+		int nk;
+
+		if (!wsig_usable(f, g, signer, &p->why))
+			continue;
+		a = &p->a[p->n++];
+		a->sig = NULL;
+		a->wsig = (uint8_t)i;
+		a->malformed = false;
+		a->nkeys = 0;
+		if (!vk && ldns_rr_list_rr_count(signer->keys))
+			return false;
+		nk = vk ? sig_keys(signer, vk, g->keytag, g->alg, a->keys, ATT_KEYS) : 0;
+		if (nk < 0)
+			return false;
+		a->nkeys = (uint8_t)nk;
+	}
+	return true;
+}
+
+/*
+ * A key only ldns can use (or more keys of one tag than a plan holds): the
+ * answer goes the general way after all, from the copy. Counted once.
+ */
+static void fcheck_general(struct fcheck *f)
+{
+	struct mxc_validator *v = f->v;
+
+	v->st.checks--;
+	v->st.wire_checks--;
+	if (general_check(v, f->wire, f->len, f->cb, f->arg) != 0) {
+		v->st.checks++;
+		f->cb(f->arg, verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_MALFORMED));
+	}
+	mxc_free(f);
+}
+
+/* offload() for a plain answer. */
+static bool foffload(struct mxc_validator *v, struct fcheck *f, struct vzone *z)
+{
+	struct vpool *p = pool_get(v);
+	struct vjob *j;
+
+	if (!p || p->inflight >= p->max_inflight)
+		return false;
+	j = mxc_malloc(sizeof(*j));
+	if (!j)
+		return false;
+	if (!wplan_make(z, f, &j->plan)) {
+		mxc_free(j);
+		return false;
+	}
+	j->t = NULL;
+	j->f = f;
+	job_submit(v, p, j);
+	return true;
+}
+
+/* The signer's zone is known: verify on a thread, or here. */
+static void fcheck_ready(void *arg, struct vzone *z)
+{
+	struct fcheck *f = arg;
+	struct mxc_validator *v = f->v;
+	struct mxc_val_result res = signer_unusable(z);
+	struct vplan plan;
+	unsigned n = 0;
+
+	if (res.status == MXC_DNSSEC_NONE) {
+		if (foffload(v, f, z))
+			return; /* job_done finishes */
+		if (!wplan_make(z, f, &plan)) {
+			fcheck_general(f);
+			return;
+		}
+		res = plan_run(&v->crypto, NULL, f, &plan, now_s(v), v->o.skew, &n);
+		v->st.sig_verify += n;
+	}
+	/* One signed RRset was all there was: its verdict is the answer's. */
+	fcheck_done(f, res);
+}
+
+/* zone_eval() for a name in wire form: a known zone is found without
+ * making an ldns name of it. */
+static void zone_eval_wire(struct mxc_validator *v, const uint8_t *name, size_t len, zone_fn fn,
+			   void *arg)
+{
+	char key[NAME_KEY_MAX];
+	struct vzone *z = name_key_into(name, len, key) ? mxc_strmap_get(&v->zones, key) : NULL;
+	ldns_rdf *rdf;
+
+	if (z && z->done && z->expires_ms > mxc_now_ms()) {
+		v->st.zone_hits++;
+		lru_unlink(&z->lru);
+		lru_push(&v->zlru, &z->lru);
+		z->busy++;
+		fn(arg, z);
+		z->busy--;
+		return;
+	}
+	rdf = ldns_dname_new_frm_data((uint16_t)len, name);
+	if (!rdf) {
+		fn(arg, NULL);
+		return;
+	}
+	zone_eval(v, rdf, fn, arg);
+	ldns_rdf_deep_free(rdf);
+}
+
+/* The check of plain answer @p wire as wire_plain() read it into @p a
+ * (new, v, cb and arg unset), or NULL. */
+static struct fcheck *fcheck_new(const uint8_t *wire, size_t len, const struct wanswer *a)
+{
+	struct fcheck *f;
+	struct wsig *sig;
+	struct wrr *rr;
+	uint8_t *bytes, *canon;
+	size_t off = 0;
+
+	/* One allocation: the check, its RRSIGs, its records, then the bytes
+	 * (the message's head, the canonical RDATA, the name). */
+	f = mxc_malloc(sizeof(*f) + a->nsig * sizeof(*sig) + a->nrr * sizeof(*rr) + a->end +
+		       a->canon_len + a->qname_len);
+	if (!f)
+		return NULL;
+	sig = (struct wsig *)(void *)(f + 1);
+	rr = (struct wrr *)(void *)(sig + a->nsig);
+	bytes = (uint8_t *)(void *)(rr + a->nrr);
+	canon = bytes + a->end;
+	memcpy(sig, a->sig, a->nsig * sizeof(*sig));
+	memcpy(bytes, wire, a->end);
+	/* What the general path would parse, should it have to (fcheck_general). */
+	memset(bytes + 8, 0, 4);
+	for (size_t i = 0; i < a->nrr; i++) {
+		wire_canon(wire, len, &a->rr[i], a->qtype, canon + off);
+		rr[i] = a->rr[i];
+		rr[i].rdata = (uint32_t)off;
+		off += a->rr[i].clen;
+	}
+	memcpy(canon + off, a->qname, a->qname_len);
+	memset(f, 0, sizeof(*f));
+	f->wire = bytes;
+	f->len = a->end;
+	f->canon = canon;
+	f->qname = canon + off;
+	f->qname_len = a->qname_len;
+	f->qtype = a->qtype;
+	f->rr = rr;
+	f->nrr = a->nrr;
+	f->sig = sig;
+	f->nsig = a->nsig;
+	return f;
+}
+
+/*
+ * Judge @p wire if it is a plain answer whose RRset is not remembered (a
+ * domain's MX RRset, the verification no cache saves: see remembered()).
+ * Returns false, having done nothing, when the general path must judge it.
+ */
+static bool wire_check(struct mxc_validator *v, const uint8_t *wire, size_t len, mxc_val_cb cb,
+		       void *arg)
+{
+	const struct wsig *sig;
+	struct wanswer a;
+	struct fcheck *f;
+
+	if (!v->wire_path || !wire_plain(wire, len, &a) || a.qtype != LDNS_RR_TYPE_MX ||
+	    /* a signer that is not above the owner: bogus, the general way */
+	    !wire_under_or_at(a.qname, a.qname_len, wire + a.sig[0].rdata + RRSIG_FIXED,
+			      a.sig[0].signer_len))
+		return false;
+	f = fcheck_new(wire, len, &a);
+	if (!f)
+		return false;
+	f->v = v;
+	f->cb = cb;
+	f->arg = arg;
+	sig = f->sig;
+	v->st.checks++;
+	v->st.wire_checks++;
+	zone_eval_wire(v, f->wire + sig[0].rdata + RRSIG_FIXED, sig[0].signer_len, fcheck_ready, f);
 	return true;
 }
 
@@ -2990,8 +3599,9 @@ static bool needs_authority(const struct vcheck *c)
 	return false;
 }
 
-int mxc_validator_check(struct mxc_validator *v, const uint8_t *wire, size_t len,
-			mxc_val_cb cb, void *arg)
+/* Judge any answer, through ldns: see mxc_validator_check(). */
+static int general_check(struct mxc_validator *v, const uint8_t *wire, size_t len,
+			 mxc_val_cb cb, void *arg)
 {
 	struct vcheck *c;
 	uint8_t *copy;
@@ -3082,6 +3692,89 @@ int mxc_validator_check(struct mxc_validator *v, const uint8_t *wire, size_t len
 	launch(c);
 	check_done(c);
 	return 0;
+}
+
+int mxc_validator_check(struct mxc_validator *v, const uint8_t *wire, size_t len,
+			mxc_val_cb cb, void *arg)
+{
+	if (v->closing)
+		return MXC_ECANCELED;
+	if (wire_check(v, wire, len, cb, arg))
+		return 0;
+	return general_check(v, wire, len, cb, arg);
+}
+
+void mxc__validator_wire_path(struct mxc_validator *v, bool on)
+{
+	v->wire_path = on;
+}
+
+/* The general path's signed data for RRSIG @p i over the question's RRset. */
+static bool general_signed(struct vcrypto *w, const uint8_t *msg, size_t len, unsigned i)
+{
+	uint8_t *copy = mxc_malloc(len);
+	ldns_pkt *pkt = NULL;
+	ldns_rr_list *set = NULL, *sigs = NULL;
+	const ldns_rr *q;
+	bool ok = false;
+
+	if (!copy)
+		return false;
+	memcpy(copy, msg, len);
+	memset(copy + 8, 0, 4);
+	if (ldns_wire2pkt(&pkt, copy, len) != LDNS_STATUS_OK ||
+	    !(q = ldns_rr_list_rr(ldns_pkt_question(pkt), 0)) || !(set = ldns_rr_list_new()))
+		goto out;
+	for (size_t k = 0; k < ldns_rr_list_rr_count(ldns_pkt_answer(pkt)); k++) {
+		ldns_rr *rr = ldns_rr_list_rr(ldns_pkt_answer(pkt), k);
+
+		if (ldns_rr_get_type(rr) == ldns_rr_get_type(q) &&
+		    ldns_dname_compare(ldns_rr_owner(rr), ldns_rr_owner(q)) == 0)
+			ldns_rr_list_push_rr(set, rr);
+	}
+	sigs = sigs_for(ldns_pkt_answer(pkt), ldns_rr_owner(q), ldns_rr_get_type(q));
+	if (sigs && i < ldns_rr_list_rr_count(sigs) && ldns_rr_list_rr_count(set))
+		ok = build_signed(w, set, ldns_rr_list_rr(sigs, i));
+out:
+	ldns_rr_list_free(set);
+	ldns_rr_list_free(sigs);
+	ldns_pkt_free(pkt);
+	mxc_free(copy);
+	return ok;
+}
+
+int mxc__validator_signed_data(const uint8_t *msg, size_t len, unsigned i, bool wire,
+			       uint8_t *out, size_t cap)
+{
+	struct vcrypto w;
+	struct wanswer a;
+	struct fcheck *f = NULL;
+	bool ok;
+	int r;
+
+	if (wire && (!wire_plain(msg, len, &a) || i >= a.nsig))
+		return 0;
+	if (vcrypto_init(&w)) {
+		vcrypto_free(&w);
+		return MXC_ENOMEM;
+	}
+	if (wire) {
+		f = fcheck_new(msg, len, &a);
+		ok = f && wire_signed(&w, f, &f->sig[i]);
+	} else {
+		ok = general_signed(&w, msg, len, i);
+	}
+	if (!ok)
+		r = 0;
+	else if (w.data.len > cap || w.data.len > INT32_MAX)
+		r = MXC_ETOOBIG;
+	else
+		r = (int)w.data.len;
+	if (r > 0)
+		memcpy(out, w.data.data, w.data.len);
+	mxc_free(f);
+	vcrypto_free(&w);
+	return r;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -3215,6 +3908,7 @@ int mxc_validator_new(struct mxc_resolver *r, const struct mxc_validator_opts *o
 	lru_init(&v->zpending);
 	lru_init(&v->slru);
 	lru_init(&v->checks);
+	v->wire_path = true;
 	if (vcrypto_init(&v->crypto)) {
 		mxc_validator_free(v);
 		return MXC_ENOMEM;

@@ -18,6 +18,7 @@
 #ifndef MXC_RESOLVER_VALIDATOR_H
 #define MXC_RESOLVER_VALIDATOR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -113,6 +114,7 @@ void mxc_validator_opts_default(struct mxc_validator_opts *o);
 /** Work counters, for the benchmark and the run summary. */
 struct mxc_validator_stats {
 	uint64_t checks;        /**< answers judged */
+	uint64_t wire_checks;   /**< of which read from the wire (plain answers), not by ldns */
 	uint64_t sig_verify;    /**< signature verifications (crypto) */
 	uint64_t sig_threaded;  /**< of which on a verification thread */
 	uint64_t rrset_cached;  /**< RRset verifications saved by the cache */
@@ -157,6 +159,27 @@ typedef int (*mxc_val_query_fn)(void *ctx, const char *name, uint16_t type, unsi
 void mxc_validator_set_query(struct mxc_validator *v, mxc_val_query_fn fn, void *ctx);
 
 void mxc_validator_get_stats(const struct mxc_validator *v, struct mxc_validator_stats *st);
+
+/*
+ * Internals for tests and fuzzing. A plain answer (the question's RRset and
+ * its RRSIGs, nothing else; validator.c wire_plain) is read straight from
+ * the wire; every other answer, and every answer when the wire path is off,
+ * through ldns. Both must give the same verdict.
+ */
+
+/** Turn the wire path for plain answers on (the default) or off. */
+void mxc__validator_wire_path(struct mxc_validator *v, bool on);
+
+/**
+ * The data (RFC 4034 §3.1.8.1) the @p i-th RRSIG over the question's RRset
+ * of answer @p msg signs, as the wire path builds it (@p wire true) or as
+ * the general path builds it from ldns's parse (false), into @p out.
+ * @return its length, 0 when that path does not build it (for the wire
+ *         path: not a plain answer, or no such RRSIG), MXC_ETOOBIG when it
+ *         exceeds @p cap, MXC_ENOMEM
+ */
+int mxc__validator_signed_data(const uint8_t *msg, size_t len, unsigned i, bool wire,
+			       uint8_t *out, size_t cap);
 
 /**
  * Free the validator. Checks on the verification threads are finished and
