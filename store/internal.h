@@ -132,6 +132,23 @@ struct mxc__kv_api {
 /** The LMDB engine. */
 const struct mxc__kv_api *mxc__kv_lmdb(void);
 
+/** The u64 at @p b, big-endian (counters, sequence numbers, record fields). */
+static inline uint64_t mxc__be64_get(const uint8_t *b)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | b[i];
+	return v;
+}
+
+/** Writes @p v big-endian into the 8 bytes at @p b. */
+static inline void mxc__be64_put(uint8_t *b, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
 /** Tag of the empty field that closes every record. */
 #define MXC__TLV_END 0
 

@@ -193,15 +193,6 @@ static void warn(struct merge *m, const char *fmt, ...)
 
 /* Run records: encoded by store.c (mxc__run_encode/decode, internal.h). */
 
-static uint64_t be64(const uint8_t *b)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | b[i];
-	return v;
-}
-
 static bool is_merge_run(const struct mxc_run_info *ri)
 {
 	return strcmp(ri->shard, MXC_MERGE_SHARD) == 0;
@@ -1005,7 +996,7 @@ static int take_counter(void *arg, const void *key, size_t klen, const void *val
 		m->ctr[j].sum = 0;
 		m->n_ctr++;
 	}
-	m->ctr[j].sum += be64(val);
+	m->ctr[j].sum += mxc__be64_get(val);
 	return 0;
 }
 

@@ -108,8 +108,7 @@ static int put_u64(struct mxc_buf *out, uint8_t tag, uint64_t v)
 {
 	uint8_t x[8];
 
-	for (int i = 0; i < 8; i++)
-		x[i] = (uint8_t)(v >> (56 - 8 * i));
+	mxc__be64_put(x, v);
 	return put_field(out, tag, x, sizeof(x));
 }
 
@@ -312,10 +311,7 @@ static uint32_t get_u32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static uint64_t get_u64(const uint8_t *p)
-{
-	return (uint64_t)get_u32(p) << 32 | get_u32(p + 4);
-}
+
 
 int mxc__tlv_init(struct mxc__tlv *t, const uint8_t *data, size_t len, uint16_t version)
 {
@@ -498,9 +494,9 @@ static int dom_field(struct dom_scan *sc, uint8_t tag, const uint8_t *v, size_t 
 		if (!r && n != 8)
 			r = MXC_ECORRUPT;
 		if (!r && tag == DT_SCANNED_AT)
-			sc->scanned_at = get_u64(v);
+			sc->scanned_at = mxc__be64_get(v);
 		else if (!r)
-			sc->rank = get_u64(v);
+			sc->rank = mxc__be64_get(v);
 		break;
 	case DT_MX_STATUS:
 		r = seen_once(&sc->seen, tag);
@@ -656,7 +652,7 @@ static int host_field(struct host_scan *sc, uint8_t tag, const uint8_t *v, size_
 		if (!r && n != 8)
 			r = MXC_ECORRUPT;
 		if (!r)
-			sc->resolved_at = get_u64(v);
+			sc->resolved_at = mxc__be64_get(v);
 		break;
 	case HT_ADDR:
 		if (sc->n_addr >= MXC_RECORD_ADDR_MAX || n < 1)

@@ -1088,15 +1088,6 @@ int mxc_store_counter_add(struct mxc_store *s, const char *name, uint64_t delta)
 	return 0;
 }
 
-static uint64_t be64(const uint8_t *b)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | b[i];
-	return v;
-}
-
 int mxc_store_counter_get(struct mxc_store *s, const char *name, uint64_t *out)
 {
 	const void *v;
@@ -1116,7 +1107,7 @@ int mxc_store_counter_get(struct mxc_store *s, const char *name, uint64_t *out)
 		return r;
 	if (vlen != 8)
 		return MXC_ECORRUPT;
-	*out = be64(v);
+	*out = mxc__be64_get(v);
 	return 0;
 }
 
@@ -1206,9 +1197,9 @@ int mxc__run_decode(const uint8_t *data, size_t len, struct mxc_run_info *ri)
 			if (n != 8)
 				return MXC_ECORRUPT;
 			if (tag == RT_STARTED)
-				ri->started_at = (int64_t)be64(v);
+				ri->started_at = (int64_t)mxc__be64_get(v);
 			else
-				ri->finished_at = (int64_t)be64(v);
+				ri->finished_at = (int64_t)mxc__be64_get(v);
 			break;
 		default:
 			break;

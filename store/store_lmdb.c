@@ -100,9 +100,10 @@
  */
 #define MAP_BUDGET ((size_t)8 << 20)
 /* Puts between two looks at the budget inside one write: on a large store
- * each put maps 64 to 256 KiB (100 on average, measured), so the budget is
- * overrun by about 2 MiB at most. (16 MiB and 32 puts: 1M domains peaked
- * 1.22 times as high as 100k; 8 MiB and 16: 1.14, for ~5 % more CPU.) */
+ * a read at a random place maps 64 to 256 KiB (100 on average, measured),
+ * and a domain put reads the name index there, so the budget is overrun by
+ * a few MiB at most. (16 MiB and 32 puts: 1M domains peaked 1.22 times as
+ * high as 100k; 8 MiB and 16: 1.14, for ~5 % more CPU.) */
 #define DROP_CHECK_EVERY 16
 /* Records between two looks at the budget in a walk (export, merge): each
  * record is read at a random place, through the name index. */
@@ -641,12 +642,6 @@ static void reset_rtxn(struct lmdb_kv *kv)
 	}
 }
 
-static void seq_put(uint8_t out[SEQ_LEN], uint64_t seq)
-{
-	for (int i = 0; i < SEQ_LEN; i++)
-		out[i] = (uint8_t)(seq >> (56 - 8 * i));
-}
-
 /*
  * The record of domain @p name (through the index) in @p txn. An index
  * entry that is not a sequence number, or names a record that is not
@@ -689,9 +684,7 @@ static int next_seq(struct lmdb_kv *kv, MDB_txn *txn, uint64_t *seq)
 		return rc;
 	if (k.mv_size != SEQ_LEN)
 		return MDB_CORRUPTED;
-	*seq = 0;
-	for (int i = 0; i < SEQ_LEN; i++)
-		*seq = *seq << 8 | ((const uint8_t *)k.mv_data)[i];
+	*seq = mxc__be64_get(k.mv_data);
 	if (*seq == UINT64_MAX)
 		return MDB_CORRUPTED;
 	(*seq)++;
@@ -722,7 +715,7 @@ static int put_domain(struct lmdb_kv *kv, MDB_txn *txn, const struct mxc__kv_op 
 		if (rc)
 			return rc;
 	}
-	seq_put(key, *seq);
+	mxc__be64_put(key, *seq);
 	idx.mv_size = SEQ_LEN;
 	idx.mv_data = key;
 	rc = mdb_put(txn, kv->names, &name, &idx, MDB_NOOVERWRITE);
@@ -777,10 +770,7 @@ static int add_u64(struct lmdb_kv *kv, MDB_txn *txn, MDB_dbi dbi,
 
 	rc = mdb_get(txn, dbi, &k, &v);
 	if (rc == 0 && v.mv_size == 8) {
-		const uint8_t *b = v.mv_data;
-
-		for (int i = 0; i < 8; i++)
-			cur = cur << 8 | b[i];
+		cur = mxc__be64_get(v.mv_data);
 	} else if (rc == 0) {
 		/* A damaged counter must not block every later batch. It is
 		 * logged by the owner (this may be the committer thread). */
@@ -789,8 +779,7 @@ static int add_u64(struct lmdb_kv *kv, MDB_txn *txn, MDB_dbi dbi,
 		return rc;
 	}
 	cur += op->delta;
-	for (int i = 0; i < 8; i++)
-		buf[i] = (uint8_t)(cur >> (56 - 8 * i));
+	mxc__be64_put(buf, cur);
 	v.mv_size = sizeof(buf);
 	v.mv_data = buf;
 	return mdb_put(txn, dbi, &k, &v, 0);
