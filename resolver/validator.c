@@ -2555,6 +2555,23 @@ static void on_zone_answer(void *arg, const struct mxc_dns_answer *a)
 	ldns_pkt_free(own);
 }
 
+/*
+ * A zone already judged and still fresh: its verdict is handed to @p fn at
+ * once. @return false when @p z is NULL, not done or expired.
+ */
+static bool zone_serve_known(struct mxc_validator *v, struct vzone *z, zone_fn fn, void *arg)
+{
+	if (!z || !z->done || z->expires_ms <= mxc_now_ms())
+		return false;
+	v->st.zone_hits++;
+	lru_unlink(&z->lru);
+	lru_push(&v->zlru, &z->lru);
+	z->busy++;
+	fn(arg, z);
+	z->busy--;
+	return true;
+}
+
 /* Start (or join, or answer from memory) the evaluation of @p name. */
 static void zone_eval(struct mxc_validator *v, const ldns_rdf *name, zone_fn fn, void *arg)
 {
@@ -2569,15 +2586,8 @@ static void zone_eval(struct mxc_validator *v, const ldns_rdf *name, zone_fn fn,
 	if (!name_key_into(ldns_rdf_data(name), ldns_rdf_size(name), kbuf))
 		goto oom;
 	z = mxc_strmap_get(&v->zones, kbuf);
-	if (z && z->done && z->expires_ms > mxc_now_ms()) {
-		v->st.zone_hits++;
-		lru_unlink(&z->lru);
-		lru_push(&v->zlru, &z->lru);
-		z->busy++;
-		fn(arg, z);
-		z->busy--;
+	if (zone_serve_known(v, z, fn, arg))
 		return;
-	}
 	w = mxc_malloc(sizeof(*w));
 	if (!w)
 		goto oom;
@@ -3217,15 +3227,8 @@ static void zone_eval_wire(struct mxc_validator *v, const uint8_t *name, size_t 
 	struct vzone *z = name_key_into(name, len, key) ? mxc_strmap_get(&v->zones, key) : NULL;
 	ldns_rdf *rdf;
 
-	if (z && z->done && z->expires_ms > mxc_now_ms()) {
-		v->st.zone_hits++;
-		lru_unlink(&z->lru);
-		lru_push(&v->zlru, &z->lru);
-		z->busy++;
-		fn(arg, z);
-		z->busy--;
+	if (zone_serve_known(v, z, fn, arg))
 		return;
-	}
 	rdf = ldns_dname_new_frm_data((uint16_t)len, name);
 	if (!rdf) {
 		fn(arg, NULL);
