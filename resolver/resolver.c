@@ -851,12 +851,12 @@ static void lazy_free(struct mxc__lazy_pkt *l)
 /* More pointers than labels a name can have means a loop. */
 #define NAME_MAX_POINTERS 128
 
-int mxc_dns_name_read(const uint8_t *msg, size_t len, size_t pos, uint8_t *out,
-		      size_t *out_len, size_t *end)
+int mxc_dns_name_parse(const uint8_t *msg, size_t len, size_t pos, unsigned flags,
+		       uint8_t *out, size_t *out_len, unsigned *labels, size_t *end)
 {
-	size_t o = 0;
+	size_t o = 0, seg = pos;
 	bool jumped = false;
-	unsigned hops = 0;
+	unsigned hops = 0, nl = 0;
 
 	for (;;) {
 		uint8_t c;
@@ -865,12 +865,18 @@ int mxc_dns_name_read(const uint8_t *msg, size_t len, size_t pos, uint8_t *out,
 			return MXC_EPARSE;
 		c = msg[pos];
 		if ((c & 0xc0) == 0xc0) {
-			if (pos + 1 >= len || ++hops > NAME_MAX_POINTERS)
+			size_t to;
+
+			if ((flags & MXC_DNS_NAME_NO_PTR) || pos + 1 >= len)
+				return MXC_EPARSE;
+			to = (size_t)(c & 0x3f) << 8 | msg[pos + 1];
+			if ((flags & MXC_DNS_NAME_BACK_PTR) ? to < 12 || to >= seg :
+							      ++hops > NAME_MAX_POINTERS)
 				return MXC_EPARSE;
 			if (!jumped && end)
 				*end = pos + 2;
 			jumped = true;
-			pos = (size_t)(c & 0x3f) << 8 | msg[pos + 1];
+			pos = seg = to;
 			continue;
 		}
 		if (c & 0xc0)
@@ -882,12 +888,21 @@ int mxc_dns_name_read(const uint8_t *msg, size_t len, size_t pos, uint8_t *out,
 			break;
 		for (size_t i = 1; i <= c; i++)
 			out[o++] = lower(msg[pos + i]);
+		nl++;
 		pos += 1 + (size_t)c;
 	}
 	if (!jumped && end)
 		*end = pos + 1;
 	*out_len = o;
+	if (labels)
+		*labels = nl;
 	return 0;
+}
+
+int mxc_dns_name_read(const uint8_t *msg, size_t len, size_t pos, uint8_t *out,
+		      size_t *out_len, size_t *end)
+{
+	return mxc_dns_name_parse(msg, len, pos, 0, out, out_len, NULL, end);
 }
 
 int mxc_dns_walk_init(struct mxc_dns_walk *w, const uint8_t *msg, size_t len)

@@ -141,6 +141,28 @@ int mxc_dns_msg_check(const uint8_t *msg, size_t len);
 int mxc_dns_name_read(const uint8_t *msg, size_t len, size_t pos, uint8_t *out,
 		      size_t *out_len, size_t *end);
 
+/** Rules for mxc_dns_name_parse. */
+enum {
+	/** No compression pointer at all (an RRSIG's signer name). */
+	MXC_DNS_NAME_NO_PTR = 1u << 0,
+	/**
+	 * Pointers only past the header and before the labels they end, as
+	 * ldns_wire2dname takes them (so each hop goes backwards and the walk
+	 * ends), with no cap on their number; without it, at most 128 pointers
+	 * to anywhere in the message.
+	 */
+	MXC_DNS_NAME_BACK_PTR = 1u << 1,
+};
+
+/**
+ * mxc_dns_name_read under the rules of @p flags (MXC_DNS_NAME_*; 0 gives
+ * mxc_dns_name_read's), also counting the labels.
+ * @param labels if not NULL, the name's labels, the root not counted
+ * @return 0 or MXC_EPARSE
+ */
+int mxc_dns_name_parse(const uint8_t *msg, size_t len, size_t pos, unsigned flags,
+		       uint8_t *out, size_t *out_len, unsigned *labels, size_t *end);
+
 /**
  * Presentation format of an uncompressed wire name, as scans store names:
  * lower case, no trailing dot, "" for the root. Bytes are escaped as ldns

@@ -496,44 +496,12 @@ static uint32_t rd32(const uint8_t *p)
 static bool wire_name(const uint8_t *m, size_t len, size_t pos, bool ptr, uint8_t *out,
 		      size_t *olen, uint8_t *labels, size_t *end)
 {
-	size_t o = 0, seg = pos;
-	bool jumped = false;
-	uint8_t nl = 0;
+	unsigned nl;
 
-	for (;;) {
-		uint8_t c;
-
-		if (pos >= len)
-			return false;
-		c = m[pos];
-		if ((c & 0xc0) == 0xc0) {
-			size_t t;
-
-			if (!ptr || pos + 1 >= len)
-				return false;
-			t = (size_t)(c & 0x3f) << 8 | m[pos + 1];
-			if (t < LDNS_HEADER_SIZE || t >= seg)
-				return false;
-			if (!jumped)
-				*end = pos + 2;
-			jumped = true;
-			pos = seg = t;
-			continue;
-		}
-		if (c > 63 || o + 1 + c > MXC_DNS_NAME_WIRE_MAX || pos + 1 + c > len)
-			return false;
-		out[o++] = c;
-		if (!c)
-			break;
-		for (size_t i = 1; i <= c; i++)
-			out[o++] = lower8(m[pos + i]);
-		nl++;
-		pos += 1 + (size_t)c;
-	}
-	if (!jumped)
-		*end = pos + 1;
-	*olen = o;
-	*labels = nl;
+	if (mxc_dns_name_parse(m, len, pos, ptr ? MXC_DNS_NAME_BACK_PTR : MXC_DNS_NAME_NO_PTR,
+			       out, olen, &nl, end) != 0)
+		return false;
+	*labels = (uint8_t)nl;
 	return true;
 }
 
