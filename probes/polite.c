@@ -87,24 +87,14 @@ static uint64_t max_u64(uint64_t a, uint64_t b)
 	return a > b ? a : b;
 }
 
-/* A strong 64-bit mixer (the splitmix64 finaliser). */
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
-
 static size_t slot_of(const struct mxc_polite *p, const struct table *t, const uint8_t key[16])
 {
 	uint64_t a, b;
 
 	memcpy(&a, key, 8);
 	memcpy(&b, key + 8, 8);
-	return (size_t)(mix(mix(a ^ p->seed[0]) ^ b ^ p->seed[1])) & (t->cap - 1);
+	return (size_t)(mxc_hash_mix64(mxc_hash_mix64(a ^ p->seed[0]) ^ b ^ p->seed[1])) &
+	       (t->cap - 1);
 }
 
 static struct entry *find(const struct mxc_polite *p, const struct table *t, const uint8_t key[16])
