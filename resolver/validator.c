@@ -2716,7 +2716,7 @@ struct vworker {
 struct vpool {
 	uv_async_t async;         /* results are ready */
 	uv_prepare_t flush;       /* hands the loop's batch over before it polls */
-	uv_idle_t spin;           /* active while jobs are held back */
+	uv_timer_t wake;          /* runs while jobs are held back */
 	unsigned open_handles;    /* the pool is freed when all are closed */
 	struct mxc_validator *v;
 	uv_mutex_t lock;          /* guards the two queues, idle and stop */
@@ -2850,7 +2850,9 @@ static void pool_async_cb(uv_async_t *h)
 	pool_collect(h->data);
 }
 
-static void pool_spin_cb(uv_idle_t *h)
+/* The poll returned for the timer: the prepare callback after it hands
+ * the jobs over, now old enough. */
+static void pool_wake_cb(uv_timer_t *h)
 {
 	(void)h;
 }
@@ -2893,13 +2895,18 @@ static void pool_flush(struct vpool *p)
 		p->held_since = 0;
 	}
 	uv_mutex_unlock(&p->lock);
-	/* Jobs held back must not wait across a blocking poll: an active
-	 * idle handle keeps the poll from blocking until they are handed
-	 * over (at most WAKE_MS). */
-	if (p->held_since)
-		uv_idle_start(&p->spin, pool_spin_cb);
-	else
-		uv_idle_stop(&p->spin);
+	/* Jobs held back must not wait across a poll that could block for
+	 * long: a timer bounds it at WAKE_MS. (An idle handle did that by
+	 * making every poll return at once: the loop spun a core whenever a
+	 * paced scan had fewer than WAKE_BATCH jobs waiting, which was most
+	 * of the time.) The timer is unreferenced: it bounds the poll, the
+	 * async handle keeps the loop alive while jobs are out. */
+	if (p->held_since) {
+		if (!uv_is_active((uv_handle_t *)&p->wake))
+			uv_timer_start(&p->wake, pool_wake_cb, WAKE_MS, 0);
+	} else {
+		uv_timer_stop(&p->wake);
+	}
 }
 
 static void pool_prepare_cb(uv_prepare_t *h)
@@ -2937,7 +2944,7 @@ static void pool_stop(struct vpool *p)
 	uv_close((uv_handle_t *)&p->async, pool_closed);
 	if (p->open_handles == 3) {
 		uv_close((uv_handle_t *)&p->flush, pool_closed);
-		uv_close((uv_handle_t *)&p->spin, pool_closed);
+		uv_close((uv_handle_t *)&p->wake, pool_closed);
 	} else {
 		p->open_handles = 1;
 	}
@@ -2986,9 +2993,9 @@ static struct vpool *pool_get(struct mxc_validator *v)
 	p->flush.data = p;
 	uv_prepare_start(&p->flush, pool_prepare_cb);
 	uv_unref((uv_handle_t *)&p->flush);
-	uv_idle_init(v->loop, &p->spin);
-	p->spin.data = p;
-	uv_unref((uv_handle_t *)&p->spin);
+	uv_timer_init(v->loop, &p->wake);
+	p->wake.data = p;
+	uv_unref((uv_handle_t *)&p->wake);
 	p->open_handles = 3;
 	for (unsigned i = 0; i < n; i++) {
 		struct vworker *w = &p->w[p->n];

@@ -654,6 +654,61 @@ static void test_many_in_flight(void **state)
 	assert_true(st.sig_threaded < st.sig_verify);
 }
 
+static void count_turn(uv_check_t *h)
+{
+	++*(unsigned *)h->data;
+}
+
+/*
+ * A check below the batch that wakes a thread is held back for at most a
+ * millisecond; meanwhile the loop must sleep in its poll, not spin. Each
+ * round is one check on its own; the loop's turns are counted until its
+ * verdict is in: a handful when the poll waits for the timer and then for
+ * the thread, hundreds or thousands when every poll returns at once.
+ */
+static void test_held_back_jobs_let_the_loop_sleep(void **state)
+{
+	static uint8_t buf[MAX_SEED];
+	struct mxc_validator_stats st;
+	struct verdicts vs = { 0 };
+	ldns_rr_list *anchors;
+	struct mxc_validator *v;
+	struct chain c;
+	uv_check_t turns;
+	unsigned n_turns = 0;
+	size_t n;
+	const int rounds = 5;
+
+	(void)state;
+	n = read_seed("one.test_MX", buf);
+	assert_true(split(buf, n, &c));
+	v = validator_for(&c, 1, &anchors);
+	/* The zone's keys first, so that the rounds below only verify. */
+	assert_int_equal(mxc_validator_check(v, c.m[1].data, c.m[1].len, on_verdict, &vs), 0);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(vs.n, 1);
+	uv_check_init(&loop, &turns);
+	turns.data = &n_turns;
+	uv_check_start(&turns, count_turn);
+	uv_unref((uv_handle_t *)&turns);
+	for (int i = 0; i < rounds; i++) {
+		assert_int_equal(
+			mxc_validator_check(v, c.m[1].data, c.m[1].len, on_verdict, &vs), 0);
+		uv_run(&loop, UV_RUN_DEFAULT);
+		assert_int_equal(vs.n, 2 + i);
+	}
+	uv_close((uv_handle_t *)&turns, NULL);
+	mxc_validator_get_stats(v, &st);
+	/* Every round's check went to the thread (else nothing was held). */
+	assert_true(st.sig_threaded >= (uint64_t)rounds);
+	assert_int_equal(vs.last.status, MXC_DNSSEC_SECURE);
+	print_message("held-back checks: %u loop turns for %d rounds\n", n_turns, rounds);
+	assert_true(n_turns <= 20u * rounds);
+	mxc_validator_free(v);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	ldns_rr_list_deep_free(anchors);
+}
+
 /* Freed with checks still on the threads: every verdict is delivered. */
 static void test_free_delivers(void **state)
 {
@@ -685,6 +740,7 @@ int main(void)
 		cmocka_unit_test(test_threads_windows),
 		cmocka_unit_test(test_many_in_flight),
 		cmocka_unit_test(test_free_delivers),
+		cmocka_unit_test(test_held_back_jobs_let_the_loop_sleep),
 		cmocka_unit_test(test_threads_agree_with_the_loop),
 	};
 
