@@ -36,12 +36,25 @@ find_mxcensus() {
 	return 1
 }
 
-# Population N, generated once and kept while the generator is unchanged.
+# Population N, generated once and kept while the generator is unchanged:
+# its SHA-256 is kept beside the population (generator.sha256), so that a
+# fresh checkout or a worktree, whose generator file is newer but the same,
+# does not make every population (and its signed zones) again. A population
+# from before the hash was kept is adopted when it is newer than the
+# generator, as that was the rule then.
 population() {
-	local n=$1 dir=$OUT/$1
-	if [[ ! -s $dir/meta.json || $HERE/gen_population.py -nt $dir/meta.json ]]; then
+	local n=$1 dir=$OUT/$1 want have=
+	want=$(sha256sum "$HERE/gen_population.py" | cut -d' ' -f1)
+	if [[ -s $dir/generator.sha256 ]]; then
+		have=$(<"$dir/generator.sha256")
+	elif [[ -s $dir/meta.json && ! $HERE/gen_population.py -nt $dir/meta.json ]]; then
+		have=$want
+		echo "$want" >"$dir/generator.sha256"
+	fi
+	if [[ ! -s $dir/meta.json || $have != "$want" ]]; then
 		echo "generating a population of $n domains in $dir ..." >&2
 		python3 "$HERE/gen_population.py" "$n" "$dir" >/dev/null
+		echo "$want" >"$dir/generator.sha256"
 	fi
 	echo "$dir"
 }
