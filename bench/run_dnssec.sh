@@ -204,7 +204,8 @@ dnssec_summary() {
 }
 
 # cpu_budget CPU_VAL CPU_NOVAL NSD_VAL NSD_NOVAL VERIFICATIONS OPENSSL_PER_S WALL_NOVAL
-# Prints "cv cn nv nn V F V-F total_ratio bound verifications wall_bound"
+# Prints "cv cn nv nn V F V-F total_ratio bound verifications wall_bound
+# wall_idle"
 # for one repetition:
 #   V      = cv - cn, the CPU validation adds to mxcensus;
 #   F      = verifications / openssl verify/s, the crypto floor: what those
@@ -218,6 +219,11 @@ dnssec_summary() {
 #   wall_bound = wall_noval * cores / (cn + nn + F), at most 1: the
 #            wall-clock ratio if, besides, the validating scan kept every
 #            core busy (the --no-validate scan need not: it may wait on NSD).
+#   wall_idle = wall_noval / (I + (cn + nn + F) / cores), at most 1, where
+#            I = wall_noval - (cn + nn) / cores is the time the
+#            --no-validate scan left the cores idle (start, the last
+#            answers, the store's last commit): the same, if the validating
+#            scan kept the cores idle as long and busy the rest of the time.
 cpu_budget() {
 	awk -v cv="$1" -v cn="$2" -v nv="$3" -v nn="$4" -v sig="${5:-0}" -v o="$6" \
 		-v wn="$7" -v cores="$(nproc)" 'BEGIN {
@@ -226,8 +232,11 @@ cpu_budget() {
 		t = cv + nv > 0 ? (cn + nn) / (cv + nv) : 0
 		b = cn + nn + f > 0 ? (cn + nn) / (cn + nn + f) : 0
 		w = cn + nn + f > 0 ? wn * cores / (cn + nn + f) : 0
-		printf "%.2f %.2f %.2f %.2f %.2f %.2f %.2f %.2f %.2f %d %.2f\n",
-			cv, cn, nv, nn, V, f, V - f, t, b, sig, (w > 1 ? 1 : w)
+		idle = wn - (cn + nn) / cores
+		if (idle < 0) idle = 0
+		wi = cn + nn + f > 0 ? wn / (idle + (cn + nn + f) / cores) : 0
+		printf "%.2f %.2f %.2f %.2f %.2f %.2f %.2f %.2f %.2f %d %.2f %.2f\n",
+			cv, cn, nv, nn, V, f, V - f, t, b, sig, (w > 1 ? 1 : w), (wi > 1 ? 1 : wi)
 	}'
 }
 
@@ -239,14 +248,14 @@ cpu_budget_line() {
 			(who == "" ? "" : who " "), $1, $2, $3, $4
 		printf " validation adds %s, crypto floor %s (%d verifications),", $5, $6, $10
 		printf " beyond it %s; total CPU ratio %s, at most %s at the floor", $7, $8, $9
-		printf " (wall, every core busy: %s)\n", $11
+		printf " (wall, every core busy: %s; idle as long as without: %s)\n", $11, $12
 	}'
 }
 
 # The medians of a cpu_budget file; $2 prefixes the label ("base ").
 cpu_budget_medians() {
 	local f=$1 who=$2 i m=()
-	for i in 1 2 3 4 5 6 7 8 9 11; do
+	for i in 1 2 3 4 5 6 7 8 9 11 12; do
 		m+=("$(cut -d' ' -f$i "$f" | stats | cut -d' ' -f2)")
 	done
 	printf '   %sCPU budget (medians, seconds)   mxcensus %s with / %s without; NSD %s / %s\n' \
@@ -256,7 +265,9 @@ cpu_budget_medians() {
 	printf '       total CPU ratio (mxcensus+NSD, without / with) %s; at most %s if\n' \
 		"${m[7]}" "${m[8]}"
 	printf '       validation cost only the crypto floor; wall-clock ratio at most %s if\n' "${m[9]}"
-	printf '       besides the validating scan kept all %s cores busy\n' "$(nproc)"
+	printf '       besides the validating scan kept all %s cores busy; at most %s if\n' \
+		"$(nproc)" "${m[10]}"
+	printf '       it left them idle as long as the --no-validate scan and busy the rest\n'
 }
 
 bench_alg() {
