@@ -5,8 +5,8 @@
  * It follows an answer from the socket through parsing and DNSSEC
  * validation.
  *
- * Input: 8 bytes of validation time (Unix seconds, big-endian), then DNS
- * messages, each preceded by its length (u16, big-endian):
+ * Input: a chain (chain_input.h): 8 bytes of validation time, then DNS
+ * messages, each preceded by its length:
  *   1. the trust anchors: the DS/DNSKEY records of its answer section;
  *   2. the answer to judge: its own header and question are registered as a
  *      question in flight, and it is fed to the resolver as a datagram from
@@ -29,20 +29,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain_input.h"
 #include "resolver/resolver_internal.h"
 #include "resolver/validator.h"
 
-#define MAX_MSGS 48
-
-struct msg {
-	const uint8_t *data;
-	size_t len;
-	bool used;
-};
-
 struct input {
-	struct msg m[MAX_MSGS];
-	size_t n;
+	struct chain c;
 	int verdicts;
 	struct mxc_val_result last;
 };
@@ -80,24 +72,6 @@ static int setup(void)
 	return 0;
 }
 
-/* Does message @p m ask (name, type)? */
-static bool asks(const struct msg *m, const char *name, uint16_t type)
-{
-	ldns_pkt *p = NULL;
-	bool yes = false;
-
-	if (ldns_wire2pkt(&p, m->data, m->len) == LDNS_STATUS_OK) {
-		ldns_rr *q = ldns_rr_list_rr(ldns_pkt_question(p), 0);
-		ldns_rdf *want = ldns_dname_new_frm_str(name);
-
-		yes = q && want && ldns_rr_get_type(q) == type &&
-		      ldns_dname_compare(ldns_rr_owner(q), want) == 0;
-		ldns_rdf_deep_free(want);
-	}
-	ldns_pkt_free(p);
-	return yes;
-}
-
 /* The validator's questions, answered from the input. */
 static int from_input(void *ctx, const char *name, uint16_t type, unsigned flags,
 		      mxc_dns_cb cb, void *arg)
@@ -107,12 +81,12 @@ static int from_input(void *ctx, const char *name, uint16_t type, unsigned flags
 	struct msg *pick = NULL;
 
 	(void)flags;
-	for (size_t i = 2; i < in->n && !pick; i++)
-		if (!in->m[i].used && asks(&in->m[i], name, type))
-			pick = &in->m[i];
-	for (size_t i = 2; i < in->n && !pick; i++)
-		if (!in->m[i].used)
-			pick = &in->m[i];
+	for (size_t i = 2; i < in->c.n && !pick; i++)
+		if (!in->c.m[i].used && chain_asks(&in->c.m[i], name, type))
+			pick = &in->c.m[i];
+	for (size_t i = 2; i < in->c.n && !pick; i++)
+		if (!in->c.m[i].used)
+			pick = &in->c.m[i];
 	if (pick) {
 		pick->used = true;
 		a.status = MXC_DNS_ANSWER;
@@ -158,77 +132,49 @@ static void validate_input(const uint8_t *data, size_t size, struct mxc_val_resu
 	struct input in = { 0 };
 	struct mxc_validator_opts o;
 	struct mxc_validator *v = NULL;
-	ldns_pkt *anchor_pkt = NULL, *ans = NULL;
+	ldns_pkt *ans = NULL;
 	ldns_rr_list *anchors = NULL;
 	char err[256];
 	struct ctx c = { NULL, &in };
-	size_t off = 8;
-	int64_t now = 0;
 
 	out->status = MXC_DNSSEC_NONE;
 	out->reason = MXC_DR_NONE;
 	if (!res && setup() != 0)
 		abort();
-	if (size < 8)
-		return;
-	for (int i = 0; i < 8; i++)
-		now = (int64_t)((uint64_t)now << 8 | data[i]);
-	while (off + 2 <= size && in.n < MAX_MSGS) {
-		size_t len = (size_t)data[off] << 8 | data[off + 1];
-
-		off += 2;
-		if (len > size - off)
-			len = size - off;
-		in.m[in.n].data = data + off;
-		in.m[in.n].len = len;
-		in.n++;
-		off += len;
-	}
-	if (in.n < 2 || ldns_wire2pkt(&anchor_pkt, in.m[0].data, in.m[0].len) != LDNS_STATUS_OK)
-		goto out;
-	anchors = ldns_rr_list_new();
-	for (size_t i = 0; anchors && i < ldns_rr_list_rr_count(ldns_pkt_answer(anchor_pkt)); i++) {
-		ldns_rr *rr = ldns_rr_list_rr(ldns_pkt_answer(anchor_pkt), i);
-
-		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_DS ||
-		    ldns_rr_get_type(rr) == LDNS_RR_TYPE_DNSKEY)
-			ldns_rr_list_push_rr(anchors, ldns_rr_clone(rr));
-	}
-	if (!anchors || !ldns_rr_list_rr_count(anchors))
+	if (!chain_split(data, size, false, &in.c) || !(anchors = chain_anchors(&in.c)))
 		goto out;
 	mxc_validator_opts_default(&o);
 	o.anchors = anchors;
-	o.now = now ? now : 1;
+	o.now = in.c.now ? in.c.now : 1;
 	o.cache_entries = 64;
 	if (mxc_validator_new(res, &o, &v, err, sizeof(err)) != 0)
 		goto out;
 	mxc_validator_set_query(v, from_input, &in);
 	c.v = v;
 
-	if (ldns_wire2pkt(&ans, in.m[1].data, in.m[1].len) == LDNS_STATUS_OK &&
-	    ldns_rr_list_rr(ldns_pkt_question(ans), 0) && in.m[1].len >= 2) {
+	if (ldns_wire2pkt(&ans, in.c.m[1].data, in.c.m[1].len) == LDNS_STATUS_OK &&
+	    ldns_rr_list_rr(ldns_pkt_question(ans), 0) && in.c.m[1].len >= 2) {
 		ldns_rr *q = ldns_rr_list_rr(ldns_pkt_question(ans), 0);
 		char *name = ldns_rdf2str(ldns_rr_owner(q));
-		uint16_t id = (uint16_t)(in.m[1].data[0] << 8 | in.m[1].data[1]);
+		uint16_t id = (uint16_t)(in.c.m[1].data[0] << 8 | in.c.m[1].data[1]);
 
 		/* Through the resolver's receive path, as from the socket. */
 		if (name && mxc__resolver_register(res, name, ldns_rr_get_type(q), 0, id,
 						   on_answer, &c) == 0) {
 			mxc__resolver_udp_input(res, 0, (const struct sockaddr *)&up.addr,
-						in.m[1].data, in.m[1].len);
+						in.c.m[1].data, in.c.m[1].len);
 			mxc__resolver_expire_all(res);
 		}
 		free(name);
 	} else {
 		/* Garbage goes to the validator too: it must refuse it cleanly. */
-		if (mxc_validator_check(v, in.m[1].data, in.m[1].len, on_verdict, &in) != 0)
+		if (mxc_validator_check(v, in.c.m[1].data, in.c.m[1].len, on_verdict, &in) != 0)
 			in.verdicts++;
 	}
 	uv_run(&loop, UV_RUN_NOWAIT);
 out:
 	mxc_validator_free(v);
 	ldns_rr_list_deep_free(anchors);
-	ldns_pkt_free(anchor_pkt);
 	ldns_pkt_free(ans);
 	*out = in.last;
 }

@@ -37,23 +37,11 @@
 #include <openssl/evp.h>
 #include <uv.h>
 
+#include "../fuzz/chain_input.h"
 #include "resolver/resolver.h"
 #include "resolver/validator.h"
 
 #define MAX_SEED (1 << 20)
-#define MAX_MSGS 48
-
-struct msg {
-	const uint8_t *data;
-	size_t len;
-};
-
-/* One recorded chain, split into its messages. */
-struct chain {
-	int64_t now;
-	struct msg m[MAX_MSGS];
-	size_t n;
-};
 
 struct verdicts {
 	int n;
@@ -97,48 +85,6 @@ static int teardown(void **state)
 	return uv_loop_close(&loop) == 0 ? 0 : -1;
 }
 
-static bool split(const uint8_t *data, size_t size, struct chain *c)
-{
-	size_t off = 8;
-
-	memset(c, 0, sizeof(*c));
-	if (size < 8)
-		return false;
-	for (int i = 0; i < 8; i++)
-		c->now = (int64_t)((uint64_t)c->now << 8 | data[i]);
-	while (off + 2 <= size && c->n < MAX_MSGS) {
-		size_t len = (size_t)data[off] << 8 | data[off + 1];
-
-		off += 2;
-		if (len > size - off)
-			return false;
-		c->m[c->n].data = data + off;
-		c->m[c->n].len = len;
-		c->n++;
-		off += len;
-	}
-	return c->n >= 2;
-}
-
-/* Does message @p m ask (name, type)? */
-static bool asks(const struct msg *m, const char *name, uint16_t type)
-{
-	ldns_pkt *p = NULL;
-	bool yes = false;
-
-	if (ldns_wire2pkt(&p, m->data, m->len) == LDNS_STATUS_OK) {
-		ldns_rr *q = ldns_rr_list_rr(ldns_pkt_question(p), 0);
-		ldns_rdf *want = ldns_dname_new_frm_str(name);
-
-		yes = q && want && ldns_rr_get_type(q) == type &&
-		      ldns_dname_compare(ldns_rr_owner(q), want) == 0;
-		ldns_rdf_deep_free(want);
-	}
-	ldns_pkt_free(p);
-	return yes;
-}
-
-/* The validator's DS and DNSKEY questions, answered from the chain. */
 static int from_chain(void *ctx, const char *name, uint16_t type, unsigned flags, mxc_dns_cb cb,
 		      void *arg)
 {
@@ -147,7 +93,7 @@ static int from_chain(void *ctx, const char *name, uint16_t type, unsigned flags
 
 	(void)flags;
 	for (size_t i = 2; i < c->n; i++) {
-		if (asks(&c->m[i], name, type)) {
+		if (chain_asks(&c->m[i], name, type)) {
 			a.status = MXC_DNS_ANSWER;
 			a.wire = c->m[i].data;
 			a.wire_len = c->m[i].len;
@@ -174,19 +120,10 @@ static struct mxc_validator *validator_for(const struct chain *c, int threads,
 {
 	struct mxc_validator_opts o;
 	struct mxc_validator *v = NULL;
-	ldns_pkt *p = NULL;
 	char err[256];
 
-	assert_int_equal(ldns_wire2pkt(&p, c->m[0].data, c->m[0].len), LDNS_STATUS_OK);
-	*anchors = ldns_rr_list_new();
-	for (size_t i = 0; i < ldns_rr_list_rr_count(ldns_pkt_answer(p)); i++) {
-		ldns_rr *rr = ldns_rr_list_rr(ldns_pkt_answer(p), i);
-
-		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_DS ||
-		    ldns_rr_get_type(rr) == LDNS_RR_TYPE_DNSKEY)
-			ldns_rr_list_push_rr(*anchors, ldns_rr_clone(rr));
-	}
-	ldns_pkt_free(p);
+	*anchors = chain_anchors(c);
+	assert_non_null(*anchors);
 	mxc_validator_opts_default(&o);
 	o.anchors = *anchors;
 	o.now = c->now ? c->now : 1;
@@ -320,7 +257,7 @@ static void test_threads_agree_with_the_loop(void **state)
 		if (len < 3 || strcmp(e->d_name + len - 3, "_MX") != 0)
 			continue;
 		n = read_seed(e->d_name, buf);
-		assert_true(split(buf, n, &c));
+		assert_true(chain_split(buf, n, true, &c));
 		expect_same(e->d_name, &c, &threaded);
 		secure += judge(&c, 0, 1, NULL).last.status == MXC_DNSSEC_SECURE;
 		chains++;
@@ -337,7 +274,7 @@ static void test_threads_agree_with_the_loop(void **state)
 
 		/* The answer's signature damaged, byte by byte (every 5th). */
 		memcpy(copy, buf, n);
-		assert_true(split(copy, n, &c));
+		assert_true(chain_split(copy, n, true, &c));
 		sig = answer_signature(&c, &slen);
 		for (size_t i = 0; sig && i < slen; i += 5) {
 			uint8_t *b = copy + (sig - copy) + i;
@@ -374,7 +311,7 @@ static void test_threads_reasons(void **state)
 
 	(void)state;
 	n = read_seed("one.test_MX", buf);
-	assert_true(split(buf, n, &c));
+	assert_true(chain_split(buf, n, true, &c));
 	vs = judge(&c, 2, 1, &st);
 	assert_int_equal(vs.last.status, MXC_DNSSEC_SECURE);
 	assert_int_equal(st.sig_threaded, 1);
@@ -400,7 +337,7 @@ static void test_threads_reasons(void **state)
 
 	/* The expired RRset of the world's broken zone, on a thread too. */
 	n = read_seed("expired.test_MX", buf);
-	assert_true(split(buf, n, &c));
+	assert_true(chain_split(buf, n, true, &c));
 	vs = judge(&c, 2, 1, &st);
 	assert_int_equal(vs.last.status, MXC_DNSSEC_BOGUS);
 	assert_string_equal(mxc_dnssec_reason_name(vs.last.reason), "signature-expired");
@@ -639,7 +576,7 @@ static void test_many_in_flight(void **state)
 
 	(void)state;
 	n = read_seed("one.test_MX", buf);
-	assert_true(split(buf, n, &c));
+	assert_true(chain_split(buf, n, true, &c));
 	/* More than the jobs the threads may hold (1024): all are submitted
 	 * before the loop runs, so the rest are verified on the loop. */
 	vs = judge(&c, 2, 1500, &st);
@@ -681,7 +618,7 @@ static void test_held_back_jobs_let_the_loop_sleep(void **state)
 
 	(void)state;
 	n = read_seed("one.test_MX", buf);
-	assert_true(split(buf, n, &c));
+	assert_true(chain_split(buf, n, true, &c));
 	v = validator_for(&c, 1, &anchors);
 	/* The zone's keys first, so that the rounds below only verify. */
 	assert_int_equal(mxc_validator_check(v, c.m[1].data, c.m[1].len, on_verdict, &vs), 0);
@@ -721,7 +658,7 @@ static void test_free_delivers(void **state)
 
 	(void)state;
 	n = read_seed("one.test_MX", buf);
-	assert_true(split(buf, n, &c));
+	assert_true(chain_split(buf, n, true, &c));
 	v = validator_for(&c, 2, &anchors);
 	for (int i = 0; i < 50; i++)
 		assert_int_equal(mxc_validator_check(v, c.m[1].data, c.m[1].len, on_verdict, &vs),
