@@ -221,9 +221,9 @@ dnssec_summary() {
 #            core busy (the --no-validate scan need not: it may wait on NSD).
 #   wall_idle = wall_noval / (I + (cn + nn + F) / cores), at most 1, where
 #            I = wall_noval - (cn + nn) / cores is the time the
-#            --no-validate scan left the cores idle (start, the last
-#            answers, the store's last commit): the same, if the validating
-#            scan kept the cores idle as long and busy the rest of the time.
+#            --no-validate scan left the cores idle (spread over the scan:
+#            the loop and NSD waiting on each other): the same, if the
+#            validating scan left them idle as long and busy the rest.
 cpu_budget() {
 	awk -v cv="$1" -v cn="$2" -v nv="$3" -v nn="$4" -v sig="${5:-0}" -v o="$6" \
 		-v wn="$7" -v cores="$(nproc)" 'BEGIN {
