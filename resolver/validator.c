@@ -1998,8 +1998,14 @@ static struct mxc_val_result verify_denial(struct mxc_validator *v, const ldns_r
 	return res;
 }
 
-/* The NSEC/NSEC3 records and all RRSIGs of a section (new lists). */
-static void split_denial(const ldns_rr_list *sec, ldns_rr_list **nsecs, ldns_rr_list **sigs)
+/*
+ * The NSEC/NSEC3 records and all RRSIGs of a section, in new lists: copies
+ * of the records (free with ldns_rr_list_deep_free), or with @p borrow the
+ * section's own records, for lists freed (ldns_rr_list_free) before the
+ * section is: a denial's check clones nothing then.
+ */
+static void split_denial(const ldns_rr_list *sec, bool borrow, ldns_rr_list **nsecs,
+			 ldns_rr_list **sigs)
 {
 	*nsecs = ldns_rr_list_new();
 	*sigs = ldns_rr_list_new();
@@ -2011,9 +2017,9 @@ static void split_denial(const ldns_rr_list *sec, ldns_rr_list **nsecs, ldns_rr_
 			continue;
 		if ((t == LDNS_RR_TYPE_NSEC || t == LDNS_RR_TYPE_NSEC3) &&
 		    ldns_rr_list_rr_count(*nsecs) < MAX_DENIAL)
-			ldns_rr_list_push_rr(*nsecs, ldns_rr_clone(rr));
+			ldns_rr_list_push_rr(*nsecs, borrow ? rr : ldns_rr_clone(rr));
 		else if (t == LDNS_RR_TYPE_RRSIG)
-			ldns_rr_list_push_rr(*sigs, ldns_rr_clone(rr));
+			ldns_rr_list_push_rr(*sigs, borrow ? rr : ldns_rr_clone(rr));
 	}
 }
 
@@ -2455,7 +2461,7 @@ static void on_ds(struct vzone *z, const ldns_pkt *pkt)
 		return;
 	}
 	/* No DS: a denial, signed or not. */
-	split_denial(ldns_pkt_authority(pkt), &z->nsecs, &z->nsec_sigs);
+	split_denial(ldns_pkt_authority(pkt), false, &z->nsecs, &z->nsec_sigs);
 	if (!z->nsecs || !z->nsec_sigs) {
 		zone_finish(z, verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_MALFORMED), false, 0);
 		return;
@@ -3295,7 +3301,8 @@ static enum proof authority_proof(struct vcheck *c, struct vzone *z, const ldns_
 	ldns_rr_list *nsecs, *sigs;
 	enum proof p = PF_NONE;
 
-	split_denial(check_authority(c), &nsecs, &sigs);
+	/* Borrowed from the check's packet, which outlives this call. */
+	split_denial(check_authority(c), true, &nsecs, &sigs);
 	if (!nsecs || !sigs) {
 		*res = verdict(MXC_DNSSEC_INDETERMINATE, MXC_DR_MALFORMED);
 	} else {
@@ -3314,8 +3321,8 @@ static enum proof authority_proof(struct vcheck *c, struct vzone *z, const ldns_
 			}
 		}
 	}
-	ldns_rr_list_deep_free(nsecs);
-	ldns_rr_list_deep_free(sigs);
+	ldns_rr_list_free(nsecs);
+	ldns_rr_list_free(sigs);
 	return p;
 }
 
@@ -3535,7 +3542,7 @@ static void launch(struct vcheck *c)
 			ldns_rr_list *nsecs, *sigs;
 			const ldns_rdf *signer;
 
-			split_denial(check_authority(c), &nsecs, &sigs);
+			split_denial(check_authority(c), true, &nsecs, &sigs);
 			signer = sigs ? denial_signer(sigs) : NULL;
 			if (signer && under_or_at(t->qname, signer)) {
 				zone_eval(c->v, signer, denial_ready, t);
@@ -3559,8 +3566,8 @@ static void launch(struct vcheck *c)
 					unsigned_ready(t, NULL);
 				ldns_rdf_deep_free(z);
 			}
-			ldns_rr_list_deep_free(nsecs);
-			ldns_rr_list_deep_free(sigs);
+			ldns_rr_list_free(nsecs);
+			ldns_rr_list_free(sigs);
 			break;
 		}
 		}
