@@ -87,6 +87,9 @@ static const char usage_scan[] =
 	"                      from (default: the root zone's KSKs, built in)\n"
 	"  --no-validate       do not validate: the dnssec columns stay empty (for\n"
 	"                      comparisons, and for users who trust their resolver)\n"
+	"  --verify-threads N  threads that verify signatures beside the event loop,\n"
+	"                      0 = the loop verifies them itself (default: one per CPU\n"
+	"                      but the loop's, at most 16)\n"
 	"\n"
 	"pipeline:\n"
 	"  --concurrency N     domains in flight (default 2000)\n"
@@ -233,6 +236,7 @@ enum scan_opt {
 	OPT_PROBES,
 	OPT_TRUST_ANCHOR,
 	OPT_NO_VALIDATE,
+	OPT_VERIFY_THREADS,
 	OPT_CA_FILE,
 	OPT_SMTP_PORT,
 	OPT_HTTPS_PORT,
@@ -308,6 +312,7 @@ static int cmd_scan(int argc, char **argv)
 		{ "probes", required_argument, NULL, OPT_PROBES },
 		{ "trust-anchor", required_argument, NULL, OPT_TRUST_ANCHOR },
 		{ "no-validate", no_argument, NULL, OPT_NO_VALIDATE },
+		{ "verify-threads", required_argument, NULL, OPT_VERIFY_THREADS },
 		{ "ca-file", required_argument, NULL, OPT_CA_FILE },
 		{ "smtp-port", required_argument, NULL, OPT_SMTP_PORT },
 		{ "https-port", required_argument, NULL, OPT_HTTPS_PORT },
@@ -331,6 +336,7 @@ static int cmd_scan(int argc, char **argv)
 	const char *blocklists[MAX_BLOCKLISTS];
 	size_t n_blocklists = 0;
 	unsigned tmp;
+	bool verify_threads_given = false;
 	struct mxc_scan_opts o;
 	char args[1024];
 	int c;
@@ -523,6 +529,12 @@ static int cmd_scan(int argc, char **argv)
 		case OPT_NO_VALIDATE:
 			o.validate = false;
 			break;
+		case OPT_VERIFY_THREADS:
+			if (parse_uint("scan", "--verify-threads", optarg, 0, 16, &tmp))
+				return MXC_EXIT_USAGE;
+			o.validator.threads = (int)tmp;
+			verify_threads_given = true;
+			break;
 		case 'q':
 			mxc_log_set_level(MXC_LOG_ERROR);
 			if (o.progress == MXC_PROGRESS_AUTO)
@@ -564,6 +576,9 @@ static int cmd_scan(int argc, char **argv)
 	o.n_blocklists = n_blocklists;
 	if (!o.validate && o.validator.anchor_file)
 		return usage_error("scan", "%s", "--trust-anchor and --no-validate contradict each other");
+	if (!o.validate && verify_threads_given)
+		return usage_error("scan", "%s",
+				   "--verify-threads and --no-validate contradict each other");
 	o.resolver.upstreams = ups;
 	o.resolver.n_upstreams = n_ups;
 	/* The validator judges what the resolver would have refused. */

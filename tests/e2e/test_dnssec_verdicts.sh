@@ -14,7 +14,10 @@
 #      for this comparison only;
 #   3. a scan of the domains of the MX rows must put the same verdict and
 #      reason into the dnssec and dnssec_reason columns of the export;
-#   4. the same scan with --no-validate leaves those columns empty.
+#   4. the same scan with --no-validate leaves those columns empty;
+#   5. with --verify-threads 0 (every signature verified on the loop) and 3
+#      the columns are the same, and the summary says where the
+#      verifications ran; out-of-range or contradictory values are refused.
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -92,4 +95,33 @@ export_db "$TMP/db-nv" domains csv "$TMP/nv.csv"
 csvtool project "$TMP/nv.csv" dnssec,dnssec_reason | sort -u >"$TMP/nv_got"
 [[ $(cat "$TMP/nv_got") == $'\t' || ! -s $TMP/nv_got ]] ||
 	fail "--no-validate still filled the dnssec columns: $(head -n 3 "$TMP/nv_got")"
+
+# 5. --verify-threads: where the verifications run changes no verdict
+for n in 0 3; do
+	mxc "scan-vt$n" 120 scan --db "$TMP/db-vt$n" --resolver "$UNBOUND_ADDR" \
+		--trust-anchor "$TRUST_ANCHOR" --verify-threads "$n" --probes none --timeout 1000 \
+		"$TMP/domains"
+	expect_rc "scan-vt$n" 0
+	export_db "$TMP/db-vt$n" domains csv "$TMP/vt$n.csv"
+	csvtool project "$TMP/vt$n.csv" domain,dnssec,dnssec_reason >"$TMP/vt${n}_got"
+	diff -u "$TMP/scan_want" "$TMP/vt${n}_got" >&2 ||
+		fail "--verify-threads $n: the dnssec columns differ from the truth's MX rows"
+	threaded=$(sed -n 's/.*signature verifications (\([0-9]*\) on verification threads).*/\1/p' \
+		"$TMP/scan-vt$n.err")
+	[[ -n $threaded ]] || fail "--verify-threads $n: no dnssec summary line"
+	if ((n == 0)); then
+		((threaded == 0)) || fail "--verify-threads 0: $threaded verifications on threads"
+	else
+		((threaded > 0)) || fail "--verify-threads $n: no verification on a thread"
+	fi
+done
+mxc vt-range 30 scan --db "$TMP/db-bad" --resolver "$UNBOUND_ADDR" --verify-threads 17 \
+	"$TMP/domains"
+expect_rc vt-range 2
+grep -q -- "--verify-threads: '17' is not a number in \[0, 16\]" "$TMP/vt-range.err" ||
+	fail "--verify-threads 17: $(cat "$TMP/vt-range.err")"
+mxc vt-nv 30 scan --db "$TMP/db-bad" --resolver "$UNBOUND_ADDR" --no-validate \
+	--verify-threads 2 "$TMP/domains"
+expect_rc vt-nv 2
+grep -q "contradict" "$TMP/vt-nv.err" || fail "--verify-threads with --no-validate: $(cat "$TMP/vt-nv.err")"
 note "ok"
