@@ -311,8 +311,6 @@ static uint32_t get_u32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-
-
 int mxc__tlv_init(struct mxc__tlv *t, const uint8_t *data, size_t len, uint16_t version)
 {
 	uint16_t v;

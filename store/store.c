@@ -108,10 +108,10 @@
  * up to a million names and 2 % at two million; past that the filter
  * degrades towards "maybe" for every name, which is the lookup per name
  * that it saves, never a wrong answer. */
-/* Slots of the table of host names found stored (see "Hosts found"). */
-#define KNOWN_SLOTS 16384
 #define SEEN_BITS_LOG2 24
 #define SEEN_PROBES 5
+/* Slots of the table of host names found stored (see "Hosts found"). */
+#define KNOWN_SLOTS 16384
 
 /** A write waiting for a commit: key and value live in one block. */
 struct pending {

@@ -643,22 +643,28 @@ static void reset_rtxn(struct lmdb_kv *kv)
 }
 
 /*
- * The record of domain @p name (through the index) in @p txn. An index
- * entry that is not a sequence number, or names a record that is not
- * there, is damage: MDB_CORRUPTED, which lmdb_error() logs.
+ * The record an index entry @p seq names, in @p txn; and the record of
+ * domain @p name through the index (get_domain). An index entry that is
+ * not a sequence number, or names a record that is not there, is damage:
+ * MDB_CORRUPTED, which lmdb_error() logs.
  * @return an LMDB code
  */
+static int record_at(struct lmdb_kv *kv, MDB_txn *txn, MDB_val seq, MDB_val *rec)
+{
+	int rc;
+
+	if (seq.mv_size != SEQ_LEN)
+		return MDB_CORRUPTED;
+	rc = mdb_get(txn, kv->dbi[MXC__DB_DOMAINS], &seq, rec);
+	return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
+}
+
 static int get_domain(struct lmdb_kv *kv, MDB_txn *txn, const MDB_val *name, MDB_val *rec)
 {
 	MDB_val seq;
 	int rc = mdb_get(txn, kv->names, (MDB_val *)name, &seq);
 
-	if (rc)
-		return rc;
-	if (seq.mv_size != SEQ_LEN)
-		return MDB_CORRUPTED;
-	rc = mdb_get(txn, kv->dbi[MXC__DB_DOMAINS], &seq, rec);
-	return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
+	return rc ? rc : record_at(kv, txn, seq, rec);
 }
 
 /*
@@ -959,15 +965,10 @@ static int kv_each(void *p, unsigned db, mxc__kv_each_cb cb, void *arg)
 	r = 0;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (db == MXC__DB_DOMAINS) {
-			MDB_val seq = v;
-
-			/* A broken index entry reaches the caller as an empty,
-			 * undecodable record, reported under its name. */
-			if (seq.mv_size != SEQ_LEN ||
-			    mdb_get(txn, kv->dbi[MXC__DB_DOMAINS], &seq, &v) != 0)
-				v = (MDB_val){ 0, (void *)"" };
-		}
+		/* A broken index entry reaches the caller as an empty,
+		 * undecodable record, reported under its name. */
+		if (db == MXC__DB_DOMAINS && record_at(kv, txn, v, &v) != 0)
+			v = (MDB_val){ 0, (void *)"" };
 		r = cb(arg, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
 		if (r)
 			break;
