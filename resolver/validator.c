@@ -28,10 +28,10 @@
  * Signatures are checked with OpenSSL directly: the signed data is written
  * by hand from the records (canonical form and order, RFC 4034 §6), and
  * each zone key is turned into an OpenSSL key once, when it is first used,
- * and kept with the zone. ldns's own verification converts the DNSKEY on every call (and
- * OpenSSL 3 then exports that legacy key to its provider), which cost as
- * much as the signature check itself; ldns remains the fallback for a key
- * OpenSSL cannot take. Each verified RRset (its signed data and the
+ * and kept with the zone. ldns's own verification converts the DNSKEY on
+ * every call (and OpenSSL 3 then exports that legacy key to its provider),
+ * which cost as much as the signature check itself; ldns remains the
+ * fallback for a key OpenSSL cannot take. Each verified RRset (its signed data and the
  * signature) is remembered for its TTL, so that an NSEC3 record denying the
  * DS of ten thousand domains is verified once.
  *
@@ -2023,14 +2023,19 @@ static void split_denial(const ldns_rr_list *sec, bool borrow, ldns_rr_list **ns
 	}
 }
 
-/* The signer named by the first RRSIG over NSEC/NSEC3/SOA of a section. */
-static const ldns_rdf *denial_signer(const ldns_rr_list *sigs)
+/* The signer named by the first whole RRSIG over NSEC/NSEC3/SOA in @p rrs
+ * (a section, or the RRSIGs split_denial took from one). */
+static const ldns_rdf *denial_signer(const ldns_rr_list *rrs)
 {
-	for (size_t i = 0; i < ldns_rr_list_rr_count(sigs); i++) {
-		ldns_rr *s = ldns_rr_list_rr(sigs, i);
-		ldns_rdf *tc = ldns_rr_rrsig_typecovered(s);
-		ldns_rr_type t = tc ? ldns_rdf2rr_type(tc) : 0;
+	for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++) {
+		ldns_rr *s = ldns_rr_list_rr(rrs, i);
+		ldns_rdf *tc;
+		ldns_rr_type t;
 
+		if (ldns_rr_get_type(s) != LDNS_RR_TYPE_RRSIG || !rr_whole(s))
+			continue;
+		tc = ldns_rr_rrsig_typecovered(s);
+		t = tc ? ldns_rdf2rr_type(tc) : 0;
 		if (t == LDNS_RR_TYPE_NSEC || t == LDNS_RR_TYPE_NSEC3 || t == LDNS_RR_TYPE_SOA)
 			return ldns_rr_rrsig_signame(s);
 	}
@@ -3539,11 +3544,8 @@ static void launch(struct vcheck *c)
 			zone_eval(c->v, ldns_rr_owner(ldns_rr_list_rr(t->rrset, 0)), unsigned_ready, t);
 			break;
 		case T_DENIAL: {
-			ldns_rr_list *nsecs, *sigs;
-			const ldns_rdf *signer;
+			const ldns_rdf *signer = denial_signer(check_authority(c));
 
-			split_denial(check_authority(c), true, &nsecs, &sigs);
-			signer = sigs ? denial_signer(sigs) : NULL;
 			if (signer && under_or_at(t->qname, signer)) {
 				zone_eval(c->v, signer, denial_ready, t);
 			} else {
@@ -3566,8 +3568,6 @@ static void launch(struct vcheck *c)
 					unsigned_ready(t, NULL);
 				ldns_rdf_deep_free(z);
 			}
-			ldns_rr_list_free(nsecs);
-			ldns_rr_list_free(sigs);
 			break;
 		}
 		}
