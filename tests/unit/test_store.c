@@ -701,10 +701,7 @@ static void plant(const char *dir, const char *db, const char *key, const void *
 	MDB_dbi dbi;
 	MDB_val k = { strlen(key), (void *)key }, v = { vlen, (void *)val };
 
-	assert_int_equal(mdb_env_create(&env), 0);
-	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
-	assert_int_equal(mdb_env_open(env, dir, 0, 0644), 0);
-	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	plant_begin(dir, 0, &env, &txn);
 	assert_int_equal(mdb_dbi_open(txn, db, 0, &dbi), 0);
 	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
 	assert_int_equal(mdb_txn_commit(txn), 0);
@@ -774,20 +771,13 @@ static struct layout read_layout(const char *dir)
 	MDB_cursor *cur;
 	MDB_val k, v, rec;
 
-	assert_int_equal(mdb_env_create(&env), 0);
-	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
-	assert_int_equal(mdb_env_open(env, dir, MDB_RDONLY, 0644), 0);
-	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	plant_begin(dir, MDB_RDONLY, &env, &txn);
 	assert_int_equal(mdb_dbi_open(txn, "domains", 0, &recs), 0);
 	assert_int_equal(mdb_dbi_open(txn, "domain_names", 0, &names), 0);
 	assert_int_equal(mdb_cursor_open(txn, recs, &cur), 0);
 	while (mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0 && l.n_seq < 64) {
-		uint64_t q = 0;
-
 		assert_int_equal(k.mv_size, 8);
-		for (int i = 0; i < 8; i++)
-			q = q << 8 | ((const uint8_t *)k.mv_data)[i];
-		l.seq[l.n_seq++] = q;
+		l.seq[l.n_seq++] = plant_seq_get(k.mv_data);
 	}
 	mdb_cursor_close(cur);
 	assert_int_equal(mdb_cursor_open(txn, names, &cur), 0);
@@ -858,10 +848,7 @@ static void test_broken_index_entry(void **state)
 	for (unsigned i = 0; i < 5; i++)
 		put_domain(s, i);
 	assert_int_equal(mxc_store_close(s), 0);
-	assert_int_equal(mdb_env_create(&env), 0);
-	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
-	assert_int_equal(mdb_env_open(env, dir, 0, 0644), 0);
-	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	plant_begin(dir, 0, &env, &txn);
 	assert_int_equal(mdb_dbi_open(txn, "domain_names", 0, &names), 0);
 	assert_int_equal(mdb_put(txn, names, &k, &v, 0), 0);
 	assert_int_equal(mdb_txn_commit(txn), 0);
@@ -895,10 +882,7 @@ static void test_schema1_store_refused(void **state)
 	MDB_val kd = { 9, (void *)"old.test" }, vd = { 3, (void *)"old" };
 	char err[512];
 
-	assert_int_equal(mdb_env_create(&env), 0);
-	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
-	assert_int_equal(mdb_env_open(env, dir, 0, 0644), 0);
-	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	plant_begin(dir, 0, &env, &txn);
 	assert_int_equal(mdb_dbi_open(txn, "meta", MDB_CREATE, &meta), 0);
 	assert_int_equal(mdb_dbi_open(txn, "domains", MDB_CREATE, &dom), 0);
 	assert_int_equal(mdb_put(txn, meta, &k, &v, 0), 0);
@@ -916,10 +900,7 @@ static void test_schema1_store_refused(void **state)
 	assert_null(s);
 	assert_non_null(strstr(err, "new --db"));
 
-	assert_int_equal(mdb_env_create(&env), 0);
-	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
-	assert_int_equal(mdb_env_open(env, dir, MDB_RDONLY, 0644), 0);
-	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	plant_begin(dir, MDB_RDONLY, &env, &txn);
 	assert_int_equal(mdb_dbi_open(txn, "domain_names", 0, &names), MDB_NOTFOUND);
 	mdb_txn_abort(txn);
 	mdb_env_close(env);
